@@ -1,0 +1,368 @@
+#include "capture/capture.hpp"
+
+#include "topology/netns.hpp"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <pcap/pcap.h>
+#include <poll.h>
+
+#include <algorithm>
+#include <atomic>
+#include <memory>
+#include <span>
+#include <stdexcept>
+
+namespace socklab {
+
+// ---------------------------------------------------------------------------------------------
+// Flags
+
+namespace {
+
+// ECN bits: not in TcpFlag, but they do appear in the flags byte, and tcpdump prints them.
+constexpr uint8_t ECE = 0x40, CWR = 0x80;
+
+struct FlagLetter {
+    uint8_t bit;
+    char letter;
+};
+
+// Printing order; ACK's '.' always comes last.
+constexpr FlagLetter kFlagLetters[] = {
+    {SYN, 'S'}, {FIN, 'F'}, {PSH, 'P'}, {RST, 'R'}, {URG, 'U'}, {ECE, 'E'}, {CWR, 'W'}, {ACK, '.'},
+};
+
+// tcpdump's word for a segment without any flag.
+constexpr const char* kNoFlags = "none";
+
+}  // namespace
+
+std::string flags_text(uint8_t flags) {
+    if (flags == 0) return kNoFlags;
+    std::string text;
+    for (const auto& f : kFlagLetters)
+        if (flags & f.bit) text += f.letter;
+    return text;
+}
+
+std::optional<uint8_t> parse_flags(const std::string& text) {
+    if (text == kNoFlags) return 0;
+    if (text.empty()) return std::nullopt;
+    uint8_t flags = 0;
+    for (char c : text) {
+        auto f = std::find_if(std::begin(kFlagLetters), std::end(kFlagLetters),
+                              [c](const FlagLetter& fl) { return fl.letter == c; });
+        // An unknown letter or a repeated one is most likely a typo in an expectation.
+        if (f == std::end(kFlagLetters) || (flags & f->bit)) return std::nullopt;
+        flags |= f->bit;
+    }
+    return flags;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Decoding. Every layer gets a span that ends at caplen and checks its size before reading, so
+// no read can go past the captured bytes.
+
+namespace {
+
+using Bytes = std::span<const uint8_t>;
+
+constexpr uint16_t kEtherIPv4 = 0x0800, kEtherIPv6 = 0x86DD;
+constexpr uint16_t kEtherVlan = 0x8100, kEtherQinQ = 0x88A8;
+constexpr size_t kEthHeader = 14, kVlanTag = 4, kMaxVlanTags = 2;
+constexpr size_t kSllHeader = 16, kSll2Header = 20;
+constexpr size_t kIPv4MinHeader = 20, kIPv6Header = 40, kTcpMinHeader = 20;
+constexpr size_t kMaxIPv6ExtHeaders = 8;
+
+uint16_t be16(Bytes b, size_t at) { return uint16_t(b[at] << 8 | b[at + 1]); }
+uint32_t be32(Bytes b, size_t at) { return uint32_t(be16(b, at)) << 16 | be16(b, at + 2); }
+
+std::string address_text(int family, const uint8_t* addr) {
+    char buf[INET6_ADDRSTRLEN] = {};
+    ::inet_ntop(family, addr, buf, sizeof buf);
+    return buf;
+}
+
+// The network-layer packet inside a frame and its EtherType.
+struct Network {
+    uint16_t ethertype;
+    Bytes packet;
+};
+
+std::optional<Network> ethernet_payload(Bytes frame) {
+    if (frame.size() < kEthHeader) return std::nullopt;
+    size_t type_at = 12;
+    uint16_t type = be16(frame, type_at);
+    // A VLAN tag is 4 bytes inserted before the EtherType: TPID (the "type" we just read), TCI.
+    for (size_t tags = 0; (type == kEtherVlan || type == kEtherQinQ) && tags < kMaxVlanTags; ++tags) {
+        type_at += kVlanTag;
+        if (frame.size() < type_at + 2) return std::nullopt;
+        type = be16(frame, type_at);
+    }
+    return Network{type, frame.subspan(type_at + 2)};
+}
+
+// DLT_RAW and friends: no link header, the IP version nibble tells which IP it is.
+std::optional<Network> raw_payload(Bytes frame) {
+    if (frame.empty()) return std::nullopt;
+    switch (frame[0] >> 4) {
+        case 4: return Network{kEtherIPv4, frame};
+        case 6: return Network{kEtherIPv6, frame};
+        default: return std::nullopt;
+    }
+}
+
+std::optional<Network> link_payload(Bytes frame, int linktype) {
+    switch (linktype) {
+        case DLT_EN10MB: return ethernet_payload(frame);
+        case DLT_LINUX_SLL:  // protocol type in the last 2 of 16 bytes
+            if (frame.size() < kSllHeader) return std::nullopt;
+            return Network{be16(frame, 14), frame.subspan(kSllHeader)};
+        case DLT_LINUX_SLL2:  // protocol type in the first 2 of 20 bytes
+            if (frame.size() < kSll2Header) return std::nullopt;
+            return Network{be16(frame, 0), frame.subspan(kSll2Header)};
+        case DLT_RAW:
+        case DLT_IPV4:
+        case DLT_IPV6: return raw_payload(frame);
+        default: return std::nullopt;
+    }
+}
+
+// What the IP layer tells the TCP layer: where its header starts and how long the whole TCP
+// segment is according to IP (which may be more than was captured).
+struct TcpInIp {
+    Bytes tcp;
+    size_t tcp_len;
+};
+
+// IP's length field minus the headers before TCP. A length field of 0 is what Linux leaves in
+// TSO/BIG TCP super-packets; then the captured bytes are the best estimate there is.
+std::optional<size_t> tcp_length(size_t ip_length, size_t headers, size_t captured_after) {
+    if (ip_length == 0) return captured_after;
+    if (ip_length < headers) return std::nullopt;
+    return ip_length - headers;
+}
+
+std::optional<TcpInIp> ipv4_to_tcp(Bytes ip, Segment& seg) {
+    if (ip.size() < kIPv4MinHeader || ip[0] >> 4 != 4) return std::nullopt;
+    size_t header = size_t(ip[0] & 0x0f) * 4;
+    if (header < kIPv4MinHeader || header > ip.size()) return std::nullopt;
+    if (ip[9] != IPPROTO_TCP) return std::nullopt;
+    // Only the first fragment (offset 0) carries the TCP header.
+    if ((be16(ip, 6) & 0x1fff) != 0) return std::nullopt;
+    auto tcp_len = tcp_length(be16(ip, 2), header, ip.size() - header);
+    if (!tcp_len) return std::nullopt;
+    seg.src = address_text(AF_INET, &ip[12]);
+    seg.dst = address_text(AF_INET, &ip[16]);
+    return TcpInIp{ip.subspan(header), *tcp_len};
+}
+
+std::optional<TcpInIp> ipv6_to_tcp(Bytes ip, Segment& seg) {
+    if (ip.size() < kIPv6Header || ip[0] >> 4 != 6) return std::nullopt;
+    uint8_t next = ip[6];
+    size_t at = kIPv6Header;
+    // Walk the extension headers that may sit between IPv6 and TCP.
+    for (size_t n = 0; next != IPPROTO_TCP; ++n) {
+        if (n == kMaxIPv6ExtHeaders || ip.size() < at + 8) return std::nullopt;
+        switch (next) {
+            case IPPROTO_HOPOPTS:
+            case IPPROTO_ROUTING:
+            case IPPROTO_DSTOPTS:  // length in 8-byte units, not counting the first 8
+                next = ip[at];
+                at += (size_t(ip[at + 1]) + 1) * 8;
+                break;
+            case IPPROTO_FRAGMENT:  // fixed 8 bytes; only offset 0 carries the TCP header
+                if ((be16(ip, at + 2) & 0xfff8) != 0) return std::nullopt;
+                next = ip[at];
+                at += 8;
+                break;
+            default: return std::nullopt;
+        }
+    }
+    if (at > ip.size()) return std::nullopt;
+    // The payload length counts the extension headers as well.
+    auto tcp_len = tcp_length(be16(ip, 4), at - kIPv6Header, ip.size() - at);
+    if (!tcp_len) return std::nullopt;
+    seg.src = address_text(AF_INET6, &ip[8]);
+    seg.dst = address_text(AF_INET6, &ip[24]);
+    return TcpInIp{ip.subspan(at), *tcp_len};
+}
+
+// Only the fixed 20 bytes are read, so options cut off by the snaplen do not lose the segment.
+bool decode_tcp(const TcpInIp& in, Segment& seg) {
+    Bytes tcp = in.tcp;
+    if (tcp.size() < kTcpMinHeader) return false;
+    size_t header = size_t(tcp[12] >> 4) * 4;
+    if (header < kTcpMinHeader || header > in.tcp_len) return false;
+    seg.sport = be16(tcp, 0);
+    seg.dport = be16(tcp, 2);
+    seg.seq = be32(tcp, 4);
+    seg.ack = be32(tcp, 8);
+    seg.flags = tcp[13];
+    seg.window = be16(tcp, 14);
+    seg.len = uint32_t(std::min<size_t>(in.tcp_len - header, UINT32_MAX));
+    return true;
+}
+
+}  // namespace
+
+std::optional<Segment> decode_frame(const uint8_t* data, size_t caplen, int linktype, int64_t time_ns) {
+    if (data == nullptr) return std::nullopt;
+    auto net = link_payload(Bytes(data, caplen), linktype);
+    if (!net) return std::nullopt;
+    Segment seg;
+    seg.time_ns = time_ns;
+    std::optional<TcpInIp> tcp;
+    if (net->ethertype == kEtherIPv4) tcp = ipv4_to_tcp(net->packet, seg);
+    else if (net->ethertype == kEtherIPv6) tcp = ipv6_to_tcp(net->packet, seg);
+    if (!tcp || !decode_tcp(*tcp, seg)) return std::nullopt;
+    return seg;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reading a file
+
+namespace {
+
+struct PcapClose {
+    void operator()(pcap_t* p) const { pcap_close(p); }
+};
+using PcapHandle = std::unique_ptr<pcap_t, PcapClose>;
+
+// "<path>: <error>"; libpcap's own message for a failed open already starts with the path.
+std::string with_path(const std::string& path, const std::string& error) {
+    std::string prefix = path + ": ";
+    return error.starts_with(prefix) ? error : prefix + error;
+}
+
+}  // namespace
+
+std::vector<Segment> read_pcap(const std::string& path) {
+    char errbuf[PCAP_ERRBUF_SIZE] = {};
+    // Nanosecond precision: libpcap scales microsecond files up, so time_ns is right for both.
+    PcapHandle file(pcap_open_offline_with_tstamp_precision(path.c_str(), PCAP_TSTAMP_PRECISION_NANO, errbuf));
+    if (!file) throw std::runtime_error(with_path(path, errbuf));
+    int linktype = pcap_datalink(file.get());
+    std::vector<Segment> segments;
+    pcap_pkthdr* header = nullptr;
+    const u_char* data = nullptr;
+    int rc;
+    while ((rc = pcap_next_ex(file.get(), &header, &data)) == 1) {
+        int64_t time_ns = int64_t(header->ts.tv_sec) * 1'000'000'000 + header->ts.tv_usec;
+        if (auto seg = decode_frame(data, header->caplen, linktype, time_ns)) segments.push_back(*seg);
+    }
+    // A damaged file (e.g. a cut-off last record) must not pass for a shorter capture.
+    if (rc != PCAP_ERROR_BREAK) throw std::runtime_error(with_path(path, pcap_geterr(file.get())));
+    return segments;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Live capture
+
+namespace {
+
+constexpr int kSnaplen = 262144;
+constexpr int kTimeoutMs = 10;      // pcap's buffer timeout; immediate mode makes it moot
+constexpr int kPollMs = 20;         // how long stop() may wait for the thread to notice
+
+}  // namespace
+
+struct Capture::Impl {
+    std::string where;  // "interface X in namespace Y", for messages
+    pcap_t* handle = nullptr;
+    pcap_dumper_t* dumper = nullptr;
+    std::thread thread;
+    std::atomic<bool> stopping{false};
+    std::atomic<uint64_t> written{0};
+
+    ~Impl() { close(); }
+
+    // libpcap 1.10 puts the status text in geterr when it has nothing more specific to say.
+    [[noreturn]] void fail_activate(int status) const {
+        std::string detail = pcap_geterr(handle);
+        if (detail.empty()) detail = pcap_statustostr(status);
+        throw std::runtime_error("cannot capture on " + where + ": " + detail);
+    }
+
+    static void on_packet(u_char* user, const pcap_pkthdr* header, const u_char* bytes) {
+        auto* self = reinterpret_cast<Impl*>(user);
+        pcap_dump(reinterpret_cast<u_char*>(self->dumper), header, bytes);
+        self->written.fetch_add(1, std::memory_order_relaxed);
+    }
+
+    // Hands every packet the ring holds right now to on_packet; never blocks (nonblocking mode).
+    int dispatch() { return pcap_dispatch(handle, -1, on_packet, reinterpret_cast<u_char*>(this)); }
+
+    // No pcap_breakloop needed: dispatch never blocks, so the loop sees `stopping` within kPollMs.
+    void run() {
+        pollfd pfd{pcap_get_selectable_fd(handle), POLLIN, 0};
+        while (!stopping.load()) {
+            // The poll timeout bounds how long stop() waits; dispatching after a timeout too is
+            // harmless and covers any wake-up poll might miss.
+            ::poll(&pfd, 1, kPollMs);
+            if (dispatch() < 0) break;  // e.g. the interface was deleted: nothing more to get
+        }
+    }
+
+    void close() {
+        if (dumper) pcap_dump_close(dumper);
+        if (handle) pcap_close(handle);
+        dumper = nullptr;
+        handle = nullptr;
+    }
+};
+
+Capture::Capture(const std::string& netns, const std::string& ifname, const std::string& path)
+    : impl_(std::make_unique<Impl>()) {
+    Impl& c = *impl_;
+    c.where = "interface " + ifname + " in namespace " + netns;
+    {
+        // The packet socket is created by pcap_activate and stays in this namespace for good.
+        std::optional<NetnsEnter> inside;  // optional only to add the interface to its error
+        try {
+            inside.emplace(netns);
+        } catch (const std::exception& e) {
+            throw std::runtime_error("cannot capture on " + c.where + ": " + e.what());
+        }
+        char errbuf[PCAP_ERRBUF_SIZE] = {};
+        c.handle = pcap_create(ifname.c_str(), errbuf);
+        if (!c.handle) throw std::runtime_error("cannot capture on " + c.where + ": " + errbuf);
+        pcap_set_snaplen(c.handle, kSnaplen);
+        pcap_set_timeout(c.handle, kTimeoutMs);
+        // Immediate mode hands each frame over at once (TPACKET_V2) instead of in blocks that
+        // wait for a timeout, which is also what lets stop() drain the very last packets.
+        pcap_set_immediate_mode(c.handle, 1);
+        // Ask for nanosecond timestamps (the file then uses the nanosecond format); if the
+        // platform cannot, microseconds will do.
+        (void)pcap_set_tstamp_precision(c.handle, PCAP_TSTAMP_PRECISION_NANO);
+        int rc = pcap_activate(c.handle);
+        if (rc < 0) c.fail_activate(rc);
+    }
+    // Nonblocking dispatch lets both the thread and the final drain return when the ring is empty.
+    char errbuf[PCAP_ERRBUF_SIZE] = {};
+    if (pcap_setnonblock(c.handle, 1, errbuf) < 0)
+        throw std::runtime_error("cannot capture on " + c.where + ": " + errbuf);
+    c.dumper = pcap_dump_open(c.handle, path.c_str());
+    if (!c.dumper)
+        throw std::runtime_error("cannot write the capture on " + c.where + ": " + pcap_geterr(c.handle));
+    c.thread = std::thread([&c] { c.run(); });
+}
+
+Capture::~Capture() { stop(); }
+
+void Capture::stop() {
+    Impl& c = *impl_;
+    if (!c.handle) return;  // already stopped
+    c.stopping = true;
+    if (c.thread.joinable()) c.thread.join();
+    // What arrived between the thread's last dispatch and now is still in the ring.
+    while (c.dispatch() > 0) {
+    }
+    pcap_dump_flush(c.dumper);
+    c.close();
+}
+
+uint64_t Capture::packets() const { return impl_->written.load(); }
+
+}  // namespace socklab

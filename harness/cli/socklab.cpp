@@ -1,0 +1,138 @@
+// socklab: list the scenarios, run one (all its variants, or those named), sweep leftovers.
+// Exit status: 0 every expectation held, 1 one failed, 2 usage or environment error.
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <csignal>
+#include <iostream>
+
+#include "scenario/run.hpp"
+#include "scenario/scenario.hpp"
+
+using namespace socklab;
+
+namespace {
+
+int usage_error(const std::string& message) {
+    std::cerr << "socklab: " << message << std::endl;
+    return 2;
+}
+
+std::map<std::string, std::string> parse_sets(const std::vector<std::string>& sets) {
+    std::map<std::string, std::string> values;
+    for (const auto& s : sets) {
+        auto eq = s.find('=');
+        if (eq == std::string::npos || eq == 0)
+            throw ScenarioError("--set " + s + ": write --set name=value, e.g. --set backlog=3");
+        values[s.substr(0, eq)] = s.substr(eq + 1);
+    }
+    return values;
+}
+
+int list(const std::string& root) {
+    for (const auto& name : scenario_names(root)) {
+        try {
+            Scenario s = load_scenario(root + "/" + name);
+            std::cout << s.name << "  (blog " << s.blog_section << ")  " << s.title << "\n";
+            for (const auto& v : s.variants) std::cout << "    " << v.name << ": " << v.doc << "\n";
+            for (const auto& p : s.params)
+                std::cout << "    --set " << p.name << "=<" << p.min << ".." << p.max << ">  default " << p.default_expr
+                          << ": " << p.help << "\n";
+        } catch (const ScenarioError& e) {
+            std::cout << name << "  (cannot be loaded: " << e.what() << ")\n";
+        }
+    }
+    return 0;
+}
+
+int run(const std::string& root, const std::string& name, const std::vector<std::string>& variants,
+        const std::vector<std::string>& sets, RunOptions options) {
+    auto names = scenario_names(root);
+    if (std::find(names.begin(), names.end(), name) == names.end()) {
+        std::string known;
+        for (const auto& n : names) known += (known.empty() ? "" : ", ") + n;
+        return usage_error("no scenario named \"" + name + "\" (known: " + known + "; see socklab list)");
+    }
+    Scenario scenario = load_scenario(root + "/" + name);
+    std::vector<const Variant*> chosen;
+    for (const auto& v : variants) {
+        const Variant* found = scenario.variant(v);
+        if (!found) {
+            std::string known;
+            for (const auto& x : scenario.variants) known += (known.empty() ? "" : ", ") + x.name;
+            return usage_error(name + " has no variant \"" + v + "\" (it has: " + known + ")");
+        }
+        chosen.push_back(found);
+    }
+    if (chosen.empty())
+        for (const auto& v : scenario.variants) chosen.push_back(&v);
+    options.set = parse_sets(sets);
+    for (const auto* v : chosen) resolve_params(scenario, *v, options.set);  // every --set checked before any run
+    if (::geteuid() != 0)
+        return usage_error("socklab run needs root: it creates network namespaces (ip netns add), a veth pair and a "
+                           "tracefs instance. Run it as root, e.g. sudo " + std::string("socklab run ") + name);
+    if (!options.out_dir.empty() && chosen.size() > 1)
+        return usage_error("--out names one directory: use it with one --variant");
+
+    int status = 0;
+    for (const auto* v : chosen) {
+        RunResult r = run_variant(scenario, *v, options);
+        std::cout << scenario.name << "/" << v->name << ": " << r.passed << " passed, " << r.failed << " failed, "
+                  << r.skipped << " skipped; report and capture in " << r.dir << "\n";
+        if (r.failed > 0) status = 1;
+    }
+    return status;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    std::signal(SIGPIPE, SIG_IGN);  // a program that died must not take the harness with it
+    CLI::App app{"socklab: reproducible TCP socket experiments in network namespaces"};
+    app.require_subcommand(1);
+    std::string root = SOCKLAB_SCENARIOS_DIR;
+    app.add_option("--scenarios", root, "folder of scenarios")->capture_default_str();
+
+    app.add_subcommand("list", "list the scenarios, their variants and parameters");
+
+    auto* run_cmd = app.add_subcommand("run", "run a scenario's variants and check their expectations");
+    std::string name;
+    std::vector<std::string> variants, sets;
+    RunOptions options;
+    options.captures_root = SOCKLAB_CAPTURES_DIR;
+    options.programs_dir = SOCKLAB_PROGRAMS_DIR;
+    std::string color = "auto";
+    run_cmd->add_option("scenario", name, "scenario name (see socklab list)")->required();
+    run_cmd->add_option("--variant", variants, "run only this variant (repeatable)");
+    run_cmd->add_option("--set", sets, "parameter=value (repeatable)");
+    run_cmd->add_option("--out", options.out_dir, "directory for report.json and capture.pcap");
+    run_cmd->add_option("--captures", options.captures_root, "root of the run directories")->capture_default_str();
+    run_cmd->add_flag("--keep-netns", options.keep_netns, "leave the namespaces for inspection (ip netns list)");
+    run_cmd->add_option("--color", color, "auto, always or never")->check(CLI::IsMember({"auto", "always", "never"}));
+
+    app.add_subcommand("sweep", "remove namespaces and tracefs instances left by runs that died");
+
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        return app.exit(e) == 0 ? 0 : 2;
+    }
+    try {
+        if (app.got_subcommand("list")) return list(root);
+        if (app.got_subcommand("sweep")) {
+            if (::geteuid() != 0) return usage_error("socklab sweep needs root");
+            for (const auto& line : sweep_leftovers()) std::cout << "removed " << line << "\n";
+            return 0;
+        }
+        options.color = color == "always" || (color == "auto" && ::isatty(STDOUT_FILENO));
+        options.progress = &std::cerr;
+        options.out = &std::cout;
+        return run(root, name, variants, sets, options);
+    } catch (const ScenarioError& e) {
+        return usage_error(e.what());
+    } catch (const EnvironmentError& e) {
+        return usage_error(e.what());
+    } catch (const std::exception& e) {
+        return usage_error(std::string("unexpected error: ") + e.what());
+    }
+}

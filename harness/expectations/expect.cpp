@@ -1,0 +1,402 @@
+#include "expectations/expect.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <set>
+#include <sstream>
+
+namespace socklab {
+
+using nlohmann::json;
+
+std::string Observations::side_of(const std::string& a) const {
+    for (const auto& [side, address] : address)
+        if (address == a || "::ffff:" + address == a) return side;
+    return "";
+}
+
+const Checkpoint* Observations::checkpoint(const std::string& name) const {
+    for (const auto& c : checkpoints)
+        if (c.name == name) return &c;
+    return nullptr;
+}
+
+namespace {
+
+std::string fmt(double value) {
+    std::ostringstream out;
+    if (value == std::floor(value) && std::fabs(value) < 1e15) out << static_cast<long long>(value);
+    else out << value;
+    return out.str();
+}
+
+std::pair<std::string, std::string> two_words(const std::string& text) {
+    std::istringstream in(text);
+    std::string a, b;
+    in >> a >> b;
+    return {a, b};
+}
+
+std::string expr_text(const json& j) { return j.is_string() ? j.get<std::string>() : j.dump(); }
+
+// Evaluates an expression of the description; "count": "queue" -> 6 (shown as "6 (queue)").
+struct Value {
+    double number;
+    std::string shown;
+};
+Value value_of(const json& j, const Lookup& lookup) {
+    const std::string text = expr_text(j);
+    double v = evaluate(text, lookup);
+    return {v, j.is_string() && text != fmt(v) ? fmt(v) + " (" + text + ")" : fmt(v)};
+}
+
+// The states one connection passed through, from the transitions of one side, keyed by ports.
+struct Connection {
+    std::vector<std::string> states;
+    std::vector<int64_t> times;  // times[i] is when states[i+1] was entered
+};
+std::map<std::string, Connection> connections_of(const Observations& seen, const std::string& side) {
+    std::map<std::string, Connection> by_key;
+    std::map<std::string, std::string> last_key_by_sport;
+    for (const auto& e : seen.trace) {
+        if (e.name != "inet_sock_set_state" || seen.side_of(e.saddr) != side) continue;
+        // A client socket has no port until connect() picks one: its CLOSE -> SYN_SENT has sport 0.
+        std::string key = std::to_string(e.sport) + ">" + std::to_string(e.dport);
+        if (e.sport == 0 && e.oldstate == "CLOSE") key = "pending";
+        if (e.oldstate == "SYN_SENT" && by_key.count("pending") && !by_key.count(key)) {
+            by_key[key] = by_key["pending"];
+            by_key.erase("pending");
+        }
+        Connection& c = by_key[key];
+        if (c.states.empty()) c.states.push_back(e.oldstate);
+        c.states.push_back(e.newstate);
+        c.times.push_back(e.time_ns);
+    }
+    by_key.erase("pending");
+    return by_key;
+}
+
+bool contains_path(const std::vector<std::string>& states, const std::vector<std::string>& path) {
+    return std::search(states.begin(), states.end(), path.begin(), path.end()) != states.end();
+}
+
+Outcome check_call(const Expectation& e, const Observations& seen, const Lookup& lookup) {
+    auto [side, call] = two_words(e.spec["call"].get<std::string>());
+    int count = 0;
+    std::map<std::string, int> results;  // "ret errno" -> how many, for the message
+    std::optional<double> at;
+    for (const auto& ev : seen.events) {
+        if (ev.side != side || !ev.body.contains("call") || ev.body["call"] != call) continue;
+        const long ret = ev.body.value("ret", 0L);
+        const std::string err = ev.body.value("errno", "");
+        results[std::to_string(ret) + (err.empty() ? "" : " " + err)]++;
+        bool match = true;
+        if (e.spec.contains("ret")) match = match && ret == static_cast<long>(value_of(e.spec["ret"], lookup).number);
+        if (e.spec.contains("errno")) match = match && err == e.spec["errno"].get<std::string>();
+        if (match) {
+            ++count;
+            at = seen.seconds(ev.time_ns);
+        }
+    }
+    Value want = value_of(e.spec["count"], lookup);
+    std::string observed;
+    for (const auto& [r, n] : results) observed += (observed.empty() ? "" : ", ") + std::to_string(n) + " x " + call + "() = " + r;
+    Outcome o;
+    o.passed = count == static_cast<int>(want.number);
+    o.expected = want.shown + " matching " + call + "() results";
+    o.observed = std::to_string(count) + " matching" + (observed.empty() ? "; no " + call + "() reported" : "; all: " + observed);
+    o.at = at;
+    return o;
+}
+
+Outcome check_socket(const Expectation& e, const Observations& seen, const Lookup& lookup) {
+    const std::string side = e.spec["socket"], at = e.spec["at"], state = e.spec["state"];
+    const Checkpoint* cp = seen.checkpoint(at);
+    Outcome o;
+    if (!cp) {
+        o.expected = "checkpoint " + at;
+        o.observed = "the run never reached checkpoint " + at;
+        return o;
+    }
+    o.at = seen.seconds(cp->time_ns);
+    std::vector<const SocketInfo*> matched;
+    std::map<std::string, int> census;
+    for (const auto& s : cp->sockets.at(side)) {
+        census[s.state]++;
+        if (s.state == state) matched.push_back(&s);
+    }
+    std::vector<std::string> expected, problems;
+    if (e.spec.contains("count")) {
+        Value want = value_of(e.spec["count"], lookup);
+        expected.push_back("count " + want.shown);
+        if (static_cast<double>(matched.size()) != want.number) problems.push_back("count " + std::to_string(matched.size()));
+    } else if (matched.empty()) {
+        problems.push_back("none in " + state);
+    }
+    auto check_field = [&](const char* key, auto field) {
+        if (!e.spec.contains(key)) return;
+        Value want = value_of(e.spec[key], lookup);
+        expected.push_back(std::string(key) + " " + want.shown);
+        for (const SocketInfo* s : matched)
+            if (static_cast<double>(field(*s)) != want.number) {
+                problems.push_back(std::string(key) + " " + std::to_string(field(*s)) + " on :" + std::to_string(s->sport));
+                return;
+            }
+    };
+    check_field("recv_q", [](const SocketInfo& s) { return s.recv_q; });
+    check_field("send_q", [](const SocketInfo& s) { return s.send_q; });
+    if (e.spec.contains("inode")) {
+        const bool none = e.spec["inode"] == "none";
+        expected.push_back(none ? "no owner (inode 0)" : "owned (inode != 0)");
+        for (const SocketInfo* s : matched)
+            if ((s->inode == 0) != none) {
+                problems.push_back("inode " + std::to_string(s->inode) + " on :" + std::to_string(s->sport));
+                break;
+            }
+    }
+    std::string all;
+    for (const auto& [name, n] : census) all += (all.empty() ? "" : ", ") + std::to_string(n) + " " + name;
+    o.passed = problems.empty();
+    for (const auto& x : expected) o.expected += (o.expected.empty() ? "" : ", ") + x;
+    o.observed = problems.empty() ? "as expected" : "";
+    for (const auto& x : problems) o.observed += (o.observed.empty() ? "" : ", ") + x;
+    o.observed += " (" + side + " had: " + (all.empty() ? "no sockets" : all) + ")";
+    return o;
+}
+
+Outcome check_transitions(const Expectation& e, const Observations& seen, const Lookup& lookup) {
+    const std::string side = e.spec["transitions"];
+    std::vector<std::string> path = e.spec["path"].get<std::vector<std::string>>();
+    int count = 0;
+    std::optional<double> at;
+    std::map<std::string, int> sequences;
+    for (const auto& [key, c] : connections_of(seen, side)) {
+        std::string seq;
+        for (const auto& s : c.states) seq += (seq.empty() ? "" : " > ") + s;
+        sequences[seq]++;
+        if (contains_path(c.states, path)) {
+            ++count;
+            at = seen.seconds(c.times.back());
+        }
+    }
+    Value want = value_of(e.spec["count"], lookup);
+    Outcome o;
+    std::string p;
+    for (const auto& s : path) p += (p.empty() ? "" : " > ") + s;
+    o.passed = count == static_cast<int>(want.number);
+    o.expected = want.shown + " connections through " + p;
+    o.observed = std::to_string(count);
+    for (const auto& [s, n] : sequences) o.observed += "; " + std::to_string(n) + " x " + s;
+    o.at = at;
+    return o;
+}
+
+Outcome check_packets(const Expectation& e, const Observations& seen, const Lookup& lookup) {
+    auto [side, flags_word] = two_words(e.spec["packets"].get<std::string>());
+    const uint8_t flags = *parse_flags(flags_word);
+    int count = 0;
+    std::optional<double> at;
+    std::map<std::string, int> from_side;
+    for (const auto& s : seen.segments) {
+        if (seen.side_of(s.src) != side) continue;
+        from_side[flags_text(s.flags)]++;
+        if (s.flags == flags) {
+            ++count;
+            at = seen.seconds(s.time_ns);
+        }
+    }
+    Value want = value_of(e.spec["count"], lookup);
+    Outcome o;
+    o.passed = count == static_cast<int>(want.number);
+    o.expected = want.shown + " segments " + flags_word + " from the " + side;
+    o.observed = std::to_string(count) + " (all from the " + side + ":";
+    for (const auto& [f, n] : from_side) o.observed += " " + f + " x" + std::to_string(n);
+    o.observed += ")";
+    o.at = at;
+    return o;
+}
+
+// Each connection's retransmissions must follow the rule's schedule: interval by interval, within
+// the window the kernel's timer can fire in; `connections` of them must run it to the end.
+Outcome check_retransmits(const Expectation& e, const Observations& seen, const Lookup& lookup, const Timing& timing) {
+    auto [side, flags_word] = two_words(e.spec["retransmits"].get<std::string>());
+    const uint8_t flags = *parse_flags(flags_word);
+    const std::string rule = e.spec["rule"];
+    const Sysctls& sysctls = seen.sysctls.at(side);
+    const Schedule schedule = rule == "syn_sent" ? syn_sent_schedule(sysctls) : syn_recv_schedule(sysctls);
+    std::vector<double> intervals;
+    for (size_t i = 0; i < schedule.retransmits.size(); ++i)
+        intervals.push_back(schedule.retransmits[i] - (i ? schedule.retransmits[i - 1] : 0.0));
+
+    // Copies of one segment: same ports and sequence number.
+    std::map<std::string, std::vector<int64_t>> sends;
+    for (const auto& s : seen.segments)
+        if (seen.side_of(s.src) == side && s.flags == flags)
+            sends[std::to_string(s.sport) + ">" + std::to_string(s.dport) + "#" + std::to_string(s.seq)].push_back(s.time_ns);
+
+    int complete = 0;
+    std::vector<std::string> problems;
+    std::string counts;
+    std::optional<double> at;
+    for (const auto& [key, times] : sends) {
+        const size_t retransmits = times.size() - 1;
+        if (retransmits == 0) continue;
+        counts += (counts.empty() ? "" : ", ") + std::to_string(retransmits);
+        if (retransmits > intervals.size()) {
+            problems.push_back(key + ": " + std::to_string(retransmits) + " retransmits, the rule allows " + std::to_string(intervals.size()));
+            continue;
+        }
+        for (size_t i = 0; i < retransmits; ++i) {
+            const double gap = static_cast<double>(times[i + 1] - times[i]) / 1e9;
+            const Window w = timer_window(intervals[i], timing.hz, timing.slack);
+            if (gap < w.lo || gap > w.hi) {
+                std::ostringstream msg;
+                msg << key << ": retransmit " << i + 1 << " came " << gap << " s after the previous one; the rule says "
+                    << intervals[i] << " s (window " << w.lo << " to " << w.hi << ")";
+                problems.push_back(msg.str());
+                at = seen.seconds(times[i + 1]);
+            }
+        }
+        if (retransmits == intervals.size()) ++complete;
+    }
+    Value want = value_of(e.spec["connections"], lookup);
+    if (complete != static_cast<int>(want.number))
+        problems.insert(problems.begin(), std::to_string(complete) + " connections ran the whole schedule");
+    Outcome o;
+    std::ostringstream expected;
+    expected << want.shown << " connections with " << intervals.size() << " retransmits at +";
+    for (size_t i = 0; i < schedule.retransmits.size(); ++i) expected << (i ? ", " : "") << schedule.retransmits[i];
+    expected << " s (" << rule << " rule from the " << side << "'s sysctls, HZ=" << timing.hz << ")";
+    o.expected = expected.str();
+    o.passed = problems.empty();
+    o.observed = problems.empty() ? "retransmit counts per connection: " + (counts.empty() ? "none" : counts) : "";
+    for (const auto& p : problems) o.observed += (o.observed.empty() ? "" : "; ") + p;
+    o.at = at;
+    return o;
+}
+
+Outcome check_counter(const Expectation& e, const Observations& seen, const Lookup& lookup) {
+    auto [side, name] = two_words(e.spec["counter"].get<std::string>());
+    const Checkpoint& end = seen.checkpoints.back();
+    const auto& counters = end.counters.at(side);
+    auto it = counters.find(name);
+    const bool equals = e.spec.contains("equals");
+    Value want = value_of(equals ? e.spec["equals"] : e.spec["at_least"], lookup);
+    Outcome o;
+    o.expected = std::string(equals ? "" : "at least ") + want.shown;
+    o.at = seen.seconds(end.time_ns);
+    if (it == counters.end()) {
+        o.observed = "this kernel has no counter " + name;
+        return o;
+    }
+    const double value = static_cast<double>(it->second);
+    o.passed = equals ? value == want.number : value >= want.number;
+    o.observed = fmt(value);
+    return o;
+}
+
+Outcome check_exit(const Expectation& e, const Observations& seen) {
+    const std::string side = e.spec["exit"];
+    Outcome o;
+    auto it = seen.exits.find(side);
+    if (e.spec.contains("status")) o.expected = "exit status " + std::to_string(e.spec["status"].get<int>());
+    else o.expected = "killed by " + e.spec["signal"].get<std::string>();
+    if (it == seen.exits.end()) {
+        o.observed = "the " + side + " was never started or never ended";
+        return o;
+    }
+    const ProgramExit& x = it->second;
+    o.at = seen.seconds(x.time_ns);
+    if (x.status) o.observed = "exit status " + std::to_string(*x.status);
+    if (x.signal) o.observed = std::string("killed by ") + (*x.signal == 13 ? "SIGPIPE" : *x.signal == 9 ? "SIGKILL" : *x.signal == 15 ? "SIGTERM" : "signal " + std::to_string(*x.signal));
+    o.passed = o.observed == o.expected;
+    return o;
+}
+
+Outcome check_trace(const Expectation& e, const Observations& seen, const Lookup& lookup) {
+    auto [side, event] = two_words(e.spec["trace"].get<std::string>());
+    Outcome o;
+    Value want = value_of(e.spec["count"], lookup);
+    o.expected = want.shown + " " + event + " events on the " + side;
+    if (!seen.traced) {
+        o.skipped = true;
+        o.observed = "not checked: " + seen.trace_note;
+        return o;
+    }
+    int count = 0;
+    for (const auto& t : seen.trace)
+        if (t.name == event && seen.side_of(t.saddr) == side) {
+            ++count;
+            o.at = seen.seconds(t.time_ns);
+        }
+    o.passed = count == static_cast<int>(want.number);
+    o.observed = std::to_string(count);
+    return o;
+}
+
+}  // namespace
+
+std::string describe(const Expectation& e) {
+    const json& j = e.spec;
+    std::string text;
+    if (e.kind == "call") {
+        text = j["call"].get<std::string>() + "()";
+        if (j.contains("ret")) text += " = " + expr_text(j["ret"]);
+        if (j.contains("errno")) text += " " + j["errno"].get<std::string>();
+        text += ", " + expr_text(j["count"]) + " times";
+    } else if (e.kind == "socket") {
+        text = j["socket"].get<std::string>() + " " + j["state"].get<std::string>() + " at " + j["at"].get<std::string>();
+        for (const char* k : {"count", "recv_q", "send_q", "inode"})
+            if (j.contains(k)) text += std::string(" ") + k + "=" + expr_text(j[k]);
+    } else if (e.kind == "transitions") {
+        text = j["transitions"].get<std::string>() + " ";
+        for (size_t i = 0; i < j["path"].size(); ++i) text += (i ? " > " : "") + j["path"][i].get<std::string>();
+        text += ", " + expr_text(j["count"]) + " connections";
+    } else if (e.kind == "packets") {
+        text = j["packets"].get<std::string>() + " segments: " + expr_text(j["count"]);
+    } else if (e.kind == "retransmits") {
+        text = j["retransmits"].get<std::string>() + " retransmits follow " + j["rule"].get<std::string>() + " for " +
+               expr_text(j["connections"]) + " connections";
+    } else if (e.kind == "counter") {
+        text = j["counter"].get<std::string>() + (j.contains("equals") ? " = " + expr_text(j["equals"]) : " >= " + expr_text(j["at_least"]));
+    } else if (e.kind == "exit") {
+        text = j["exit"].get<std::string>() + (j.contains("status") ? " exits " + j["status"].dump() : " dies of " + j["signal"].get<std::string>());
+    } else if (e.kind == "trace") {
+        text = j["trace"].get<std::string>() + " events: " + expr_text(j["count"]);
+    }
+    return text;
+}
+
+std::vector<Outcome> check(const std::vector<Expectation>& expectations, const Observations& seen, const Lookup& lookup,
+                           const Timing& timing) {
+    std::vector<Outcome> outcomes;
+    for (const auto& e : expectations) {
+        Outcome o;
+        try {
+            if (e.kind == "call") o = check_call(e, seen, lookup);
+            else if (e.kind == "socket") o = check_socket(e, seen, lookup);
+            else if (e.kind == "transitions") o = check_transitions(e, seen, lookup);
+            else if (e.kind == "packets") o = check_packets(e, seen, lookup);
+            else if (e.kind == "retransmits") o = check_retransmits(e, seen, lookup, timing);
+            else if (e.kind == "counter") o = check_counter(e, seen, lookup);
+            else if (e.kind == "exit") o = check_exit(e, seen);
+            else if (e.kind == "trace") o = check_trace(e, seen, lookup);
+        } catch (const ExprError& err) {
+            o.passed = false;
+            o.observed = err.what();
+        }
+        if (e.kind == "transitions" && !seen.traced) {
+            o = Outcome{};
+            o.skipped = true;
+            o.observed = "not checked: " + seen.trace_note;
+        }
+        o.where = e.where;
+        o.text = describe(e);
+        o.why = e.spec.value("why", "");
+        outcomes.push_back(o);
+    }
+    return outcomes;
+}
+
+}  // namespace socklab

@@ -1,0 +1,42 @@
+// Everything a run observed, from the kernel and the process table, gathered for the
+// expectations and the report. All times are CLOCK_MONOTONIC nanoseconds.
+#pragma once
+#include <map>
+#include <string>
+#include <vector>
+
+#include "capture/capture.hpp"
+#include "expectations/kernel_rules.hpp"
+#include "observation/counters.hpp"
+#include "observation/sockdiag.hpp"
+#include "observation/tracefs.hpp"
+#include "process/program.hpp"
+
+namespace socklab {
+
+struct Checkpoint {
+    std::string name;
+    int64_t time_ns = 0;
+    std::map<std::string, std::vector<SocketInfo>> sockets;  // side -> sock_diag dump
+    std::map<std::string, Counters> counters;                // side -> TCP counters
+};
+
+struct Observations {
+    int64_t start_ns = 0;                          // the run's time zero
+    std::map<std::string, std::string> address;   // side -> its address
+    std::map<std::string, Sysctls> sysctls;        // side -> effective values
+    std::vector<ProgramEvent> events;
+    std::map<std::string, ProgramExit> exits;
+    std::vector<Checkpoint> checkpoints;           // in order; the last is "end"
+    bool traced = false;                           // tracefs was available
+    std::string trace_note;                        // why not, when not
+    std::vector<TraceEvent> trace;
+    std::vector<Segment> segments;                 // times converted to CLOCK_MONOTONIC
+
+    // "client" or "server" for an address of this run, "" otherwise.
+    std::string side_of(const std::string& address) const;
+    const Checkpoint* checkpoint(const std::string& name) const;
+    double seconds(int64_t time_ns) const { return static_cast<double>(time_ns - start_ns) / 1e9; }
+};
+
+}  // namespace socklab

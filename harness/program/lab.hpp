@@ -1,0 +1,88 @@
+// The few helpers a scenario program uses to talk to the harness, kept out of the way so that a
+// program reads as its syscall sequence.
+//
+//   lab::result("connect", connect(fd, ...));   reports the return value and errno of a syscall
+//   lab::mark("listening");                     reports that a point was reached
+//   lab::step("close");                         waits there until the harness (or you) says go
+//
+// Under the harness each report is one JSON line on stdout and a step waits for its name on
+// stdin. Run by hand in a terminal, the reports are plain sentences and a step waits for Enter.
+#pragma once
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <iostream>
+#include <map>
+#include <string>
+
+namespace lab {
+
+inline bool by_hand() { return ::isatty(STDOUT_FILENO); }
+
+// Reports a syscall's result and returns it unchanged; errno is kept for the caller too.
+inline long result(const char* call, long ret) {
+    const int err = errno;
+    const char* name = ret < 0 ? ::strerrorname_np(err) : "";
+    if (by_hand())
+        std::printf("%s() = %ld%s%s\n", call, ret, ret < 0 ? " " : "", ret < 0 ? name : "");
+    else
+        std::printf("{\"call\":\"%s\",\"ret\":%ld,\"errno\":\"%s\"}\n", call, ret, name ? name : "");
+    std::fflush(stdout);
+    errno = err;
+    return ret;
+}
+
+inline void mark(const char* name) {
+    std::printf(by_hand() ? "-- %s\n" : "{\"mark\":\"%s\"}\n", name);
+    std::fflush(stdout);
+}
+
+inline void step(const char* name) {
+    std::printf(by_hand() ? "-- %s: press Enter to go on " : "{\"step\":\"%s\"}\n", name);
+    std::fflush(stdout);
+    std::string line;
+    if (!std::getline(std::cin, line)) std::exit(0);  // stdin closed: the harness is done with us
+}
+
+// Command-line flags "--name value"; each program documents its own in its usage line.
+class Args {
+public:
+    Args(int argc, char** argv, const char* usage) {
+        for (int i = 1; i < argc; i += 2) {
+            if (std::strncmp(argv[i], "--", 2) != 0 || i + 1 >= argc) {
+                std::fprintf(stderr, "usage: %s %s\n", argv[0], usage);
+                std::exit(2);
+            }
+            values_[argv[i] + 2] = argv[i + 1];
+        }
+    }
+    std::string text(const std::string& name, const std::string& fallback) const {
+        auto it = values_.find(name);
+        return it == values_.end() ? fallback : it->second;
+    }
+    int number(const std::string& name, int fallback) const {
+        auto it = values_.find(name);
+        return it == values_.end() ? fallback : std::atoi(it->second.c_str());
+    }
+
+private:
+    std::map<std::string, std::string> values_;
+};
+
+inline sockaddr_in ipv4(const std::string& address, int port) {
+    sockaddr_in sa{};
+    sa.sin_family = AF_INET;
+    sa.sin_port = htons(static_cast<uint16_t>(port));
+    if (::inet_pton(AF_INET, address.c_str(), &sa.sin_addr) != 1) {
+        std::fprintf(stderr, "not an IPv4 address: %s\n", address.c_str());
+        std::exit(2);
+    }
+    return sa;
+}
+
+}  // namespace lab

@@ -1,0 +1,657 @@
+#include "report/report.hpp"
+
+#include <algorithm>
+#include <cerrno>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <optional>
+#include <set>
+#include <stdexcept>
+#include <string_view>
+#include <tuple>
+
+namespace socklab {
+
+using nlohmann::json;
+
+namespace {
+
+// ---------------------------------------------------------------------------------------------
+// Sides and ports
+
+// "client" or "server" for an address of this run, "" otherwise.
+std::string side_of_address(const Observations& seen, const std::string& address) {
+    for (const auto& [side, addr] : seen.address)
+        if (addr == address) return side;
+    return "";
+}
+
+// A connection is named by its client port everywhere in the report, the one port that differs
+// between connections. For a socket of `side` it is the local port on the client and the remote
+// port on the server; 0 when there is none (a listener has no remote port).
+uint16_t client_port(const std::string& side, uint16_t local, uint16_t remote) {
+    if (side == "client") return local;
+    if (side == "server") return remote;
+    return 0;
+}
+
+// `text` followed by " :40012", or just `text` without a port.
+std::string with_port(const std::string& text, uint16_t port) {
+    return port == 0 ? text : text + " :" + std::to_string(port);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Packets: relative sequence numbers and retransmissions
+
+// A segment with what the report derives from it.
+struct PacketView {
+    const Segment* seg = nullptr;
+    std::string from;                 // side that sent it, "" when neither address is ours
+    bool to_server = false;
+    uint32_t rel_seq = 0;             // seq minus this direction's ISN
+    std::optional<uint32_t> rel_ack;  // ack minus the other direction's ISN, when that is known
+    bool rtx = false;                 // same direction, seq and flags as an earlier SYN/FIN/data segment
+    std::string ports;                // ":40012", or ":sport>:dport" when neither side is known
+};
+
+// The two directions of one connection (index 0: from the endpoint that sorts first).
+struct Flow {
+    std::optional<uint32_t> isn[2];
+};
+
+std::string endpoint(const std::string& address, uint16_t port) { return address + " " + std::to_string(port); }
+
+// Packets in time order (capture order for equal times).
+std::vector<const Segment*> segments_by_time(const Observations& seen) {
+    std::vector<const Segment*> order;
+    for (const auto& s : seen.segments) order.push_back(&s);
+    std::stable_sort(order.begin(), order.end(),
+                     [](const Segment* a, const Segment* b) { return a->time_ns < b->time_ns; });
+    return order;
+}
+
+// Like tcpdump and Wireshark, each direction counts from its initial sequence number, taken from
+// its first SYN, or from its first segment when the capture missed the SYN.
+std::vector<PacketView> analyze_packets(const Observations& seen) {
+    std::map<std::string, Flow> flows;                              // "a|b", a < b
+    std::set<std::tuple<std::string, uint32_t, uint8_t>> occupied;  // (direction, seq, flags)
+    std::vector<PacketView> views;
+    for (const Segment* s : segments_by_time(seen)) {
+        PacketView v;
+        v.seg = s;
+        v.from = side_of_address(seen, s->src);
+        const std::string to = side_of_address(seen, s->dst);
+        v.to_server = v.from == "client" || (v.from.empty() && to == "server");
+        if (v.from.empty() && to.empty())
+            v.ports = ":" + std::to_string(s->sport) + ">:" + std::to_string(s->dport);
+        else
+            v.ports = ":" + std::to_string(v.to_server ? s->sport : s->dport);
+
+        const std::string src = endpoint(s->src, s->sport), dst = endpoint(s->dst, s->dport);
+        const int dir = src < dst ? 0 : 1;
+        Flow& flow = flows[dir == 0 ? src + "|" + dst : dst + "|" + src];
+        const bool syn = s->flags & SYN, ack = s->flags & ACK;
+        // A SYN with a new ISN on the same ports is a new connection (e.g. after TIME_WAIT).
+        if (syn && !ack && flow.isn[dir] && *flow.isn[dir] != s->seq) flow = Flow{};
+        if (!flow.isn[dir] || (syn && *flow.isn[dir] != s->seq)) flow.isn[dir] = s->seq;
+        v.rel_seq = s->seq - *flow.isn[dir];  // unsigned: wraps around like the sequence space
+        if (ack && flow.isn[1 - dir]) v.rel_ack = s->ack - *flow.isn[1 - dir];
+
+        // Only segments that take up sequence space can be retransmitted; a repeated pure ACK is not.
+        if (syn || (s->flags & FIN) || s->len > 0) {
+            v.rtx = !occupied.emplace(src + ">" + dst, s->seq, s->flags).second;
+        }
+        views.push_back(std::move(v));
+    }
+    return views;
+}
+
+// "S seq=0 :40012", "S. seq=0 ack=1 :40012", ". ack=1 :40012", "P. seq=1 ack=1 len=5 :40012".
+// seq is left out where it says nothing: on segments without SYN, FIN, RST or data.
+std::string packet_text(const PacketView& v) {
+    const Segment& s = *v.seg;
+    std::string text = flags_text(s.flags);
+    if ((s.flags & (SYN | FIN | RST)) || s.len > 0) text += " seq=" + std::to_string(v.rel_seq);
+    if (s.flags & ACK) text += " ack=" + std::to_string(v.rel_ack.value_or(s.ack));
+    if (s.len > 0) text += " len=" + std::to_string(s.len);
+    text += " " + v.ports;
+    if (v.rtx) text += " (rtx)";
+    return text;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Program events, exits and trace events as timeline text
+
+// A JSON scalar as plain text: strings without their quotes.
+std::string scalar_text(const json& value) { return value.is_string() ? value.get<std::string>() : value.dump(); }
+
+struct KindText {
+    std::string kind, text;
+};
+
+// "connect() = 0", "connect() = -1 ETIMEDOUT".
+std::string call_text(const json& body) {
+    std::string text = scalar_text(body["call"]) + "()";
+    if (body.contains("ret")) text += " = " + scalar_text(body["ret"]);
+    if (body.contains("errno") && body["errno"].is_string() && !body["errno"].get<std::string>().empty())
+        text += " " + body["errno"].get<std::string>();
+    return text;
+}
+
+// What a program printed; anything unexpected is shown as output rather than dropped.
+KindText event_text(const json& body) {
+    if (body.is_object()) {
+        if (body.contains("call")) return {"call", call_text(body)};
+        if (body.contains("mark")) return {"mark", "-- " + scalar_text(body["mark"])};
+        if (body.contains("step")) return {"step", "|| " + scalar_text(body["step"]) + " (waits)"};
+        if (body.contains("output")) return {"output", "> " + scalar_text(body["output"])};
+    }
+    return {"output", "> " + body.dump()};
+}
+
+// "exit 0", "killed by SIGKILL".
+std::string exit_text(const ProgramExit& e) {
+    if (e.status) return "exit " + std::to_string(*e.status);
+    if (e.signal) {
+        const char* name = ::sigabbrev_np(*e.signal);  // "KILL"; null for an unknown number
+        return name ? std::string("killed by SIG") + name : "killed by signal " + std::to_string(*e.signal);
+    }
+    return "exited";
+}
+
+// Transitions, retransmits and resets; nullopt for an event the timeline does not show.
+std::optional<KindText> trace_text(const TraceEvent& ev, const std::string& side) {
+    const uint16_t port = client_port(side, ev.sport, ev.dport);
+    if (ev.name == "inet_sock_set_state")
+        return KindText{"state", with_port("[" + ev.oldstate + " -> " + ev.newstate + "]", port)};
+    if (ev.name == "tcp_retransmit_synack") return KindText{"retransmit", with_port("retransmit SYN-ACK", port)};
+    if (ev.name == "tcp_retransmit_skb")
+        return KindText{"retransmit", with_port("retransmit (" + ev.state + ")", port)};
+    if (ev.name == "tcp_send_reset") {
+        // Without a socket (a segment to a closed port) the kernel reports the state as unknown.
+        const bool no_socket = ev.state.empty() || ev.state == "UNKNOWN";
+        return KindText{"reset", with_port(no_socket ? "sent RST (no socket)" : "sent RST (" + ev.state + ")", port)};
+    }
+    if (ev.name == "tcp_receive_reset") return KindText{"reset", with_port("got RST", port)};
+    return std::nullopt;
+}
+
+// ---------------------------------------------------------------------------------------------
+// JSON pieces
+
+// Microseconds are plenty and keep the file free of 1.0030000001-style noise.
+double rounded(double seconds) { return std::round(seconds * 1e6) / 1e6; }
+
+json packet_json(const Observations& seen, const PacketView& v) {
+    const Segment& s = *v.seg;
+    json p = {{"t", rounded(seen.seconds(s.time_ns))},
+              {"from", v.from},
+              {"src", s.src},
+              {"dst", s.dst},
+              {"sport", s.sport},
+              {"dport", s.dport},
+              {"flags", flags_text(s.flags)},
+              {"seq", s.seq},
+              {"ack", s.ack},
+              {"rel_seq", v.rel_seq},
+              {"rel_ack", nullptr},
+              {"len", s.len},
+              {"window", s.window},
+              {"rtx", v.rtx}};
+    if (v.rel_ack) p["rel_ack"] = *v.rel_ack;
+    return p;
+}
+
+json socket_json(const SocketInfo& s) {
+    return {{"state", s.state},   {"src", s.src},       {"dst", s.dst},       {"sport", s.sport},
+            {"dport", s.dport},   {"recv_q", s.recv_q}, {"send_q", s.send_q}, {"inode", s.inode},
+            {"timer", s.timer},   {"expires_ms", s.expires_ms}, {"retrans", s.retrans}};
+}
+
+// Only the TCP counters that moved, so a checkpoint stays a few lines long.
+json nonzero_tcp_counters(const Counters& counters) {
+    json out = json::object();
+    for (const auto& [name, value] : counters)
+        if (value != 0 && (name.starts_with("TcpExt.") || name.starts_with("Tcp."))) out[name] = value;
+    return out;
+}
+
+json checkpoint_json(const Observations& seen, const Checkpoint& cp) {
+    json sockets = json::object(), counters = json::object();
+    for (const auto& [side, list] : cp.sockets) {
+        sockets[side] = json::array();
+        for (const auto& s : list) sockets[side].push_back(socket_json(s));
+    }
+    for (const auto& [side, values] : cp.counters) counters[side] = nonzero_tcp_counters(values);
+    return {{"name", cp.name}, {"t", rounded(seen.seconds(cp.time_ns))}, {"sockets", sockets}, {"counters", counters}};
+}
+
+json exit_json(const Observations& seen, const std::string& side, const ProgramExit& e) {
+    json out = {{"side", side}, {"t", rounded(seen.seconds(e.time_ns))}, {"status", nullptr}, {"signal", nullptr}};
+    if (e.status) out["status"] = *e.status;
+    if (e.signal) out["signal"] = *e.signal;
+    return out;
+}
+
+json outcome_json(const Outcome& o) {
+    json out = {{"where", o.where},       {"text", o.text},         {"why", o.why},
+                {"passed", o.passed},     {"skipped", o.skipped},   {"expected", o.expected},
+                {"observed", o.observed}, {"at", nullptr}};
+    if (o.at) out["at"] = rounded(*o.at);
+    return out;
+}
+
+struct Tally {
+    int passed = 0, failed = 0, skipped = 0;
+};
+
+// A skipped expectation counts as skipped whatever its `passed` says.
+Tally tally(const std::vector<Outcome>& outcomes) {
+    Tally t;
+    for (const auto& o : outcomes) {
+        if (o.skipped) ++t.skipped;
+        else if (o.passed) ++t.passed;
+        else ++t.failed;
+    }
+    return t;
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------
+// The timeline
+
+std::vector<TimelineEntry> timeline(const Observations& seen) {
+    struct Timed {
+        int64_t ns;
+        TimelineEntry entry;
+    };
+    std::vector<Timed> all;
+    auto add = [&](int64_t ns, std::string side, std::string kind, std::string text, bool to_server = false) {
+        all.push_back({ns, TimelineEntry{0, std::move(side), std::move(kind), std::move(text), to_server}});
+    };
+
+    for (const auto& ev : seen.events) {
+        auto [kind, text] = event_text(ev.body);
+        add(ev.time_ns, ev.side, kind, text);
+    }
+    for (const auto& ev : seen.trace) {
+        const std::string side = side_of_address(seen, ev.saddr);  // saddr is the socket's own address
+        if (auto shown = trace_text(ev, side)) add(ev.time_ns, side, shown->kind, shown->text);
+    }
+    for (const auto& v : analyze_packets(seen)) add(v.seg->time_ns, "", "packet", packet_text(v), v.to_server);
+    for (const auto& [side, e] : seen.exits) add(e.time_ns, side, "exit", exit_text(e));
+    for (const auto& cp : seen.checkpoints) add(cp.time_ns, "", "checkpoint", cp.name);
+
+    // Sorting on the integer nanoseconds keeps ties exact; stable keeps the order above for them.
+    std::stable_sort(all.begin(), all.end(), [](const Timed& a, const Timed& b) { return a.ns < b.ns; });
+    std::vector<TimelineEntry> entries;
+    for (auto& timed : all) {
+        timed.entry.t = seen.seconds(timed.ns);
+        entries.push_back(std::move(timed.entry));
+    }
+    return entries;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The JSON report
+
+json report_json(const RunInfo& run, const Observations& seen, const std::vector<Outcome>& outcomes) {
+    json report = {{"scenario", run.scenario},     {"variant", run.variant},
+                   {"title", run.title},           {"blog_section", run.blog_section},
+                   {"run_id", run.run_id},         {"kernel", run.kernel},
+                   {"started_utc", run.started_utc}, {"duration_s", run.duration_s},
+                   {"params", run.params},         {"pcap", run.pcap},
+                   {"notes", run.notes},           {"traced", seen.traced},
+                   {"trace_note", seen.trace_note}, {"addresses", seen.address},
+                   {"sysctls", seen.sysctls}};
+
+    json entries = json::array();
+    for (const auto& e : timeline(seen)) {
+        json entry = {{"t", rounded(e.t)}, {"side", e.side}, {"kind", e.kind}, {"text", e.text}};
+        if (e.kind == "packet") entry["to_server"] = e.to_server;
+        entries.push_back(entry);
+    }
+    report["timeline"] = entries;
+
+    json packets = json::array();
+    for (const auto& v : analyze_packets(seen)) packets.push_back(packet_json(seen, v));
+    report["packets"] = packets;
+
+    json transitions = json::array();
+    for (const auto& ev : seen.trace) {
+        if (ev.name != "inet_sock_set_state") continue;
+        transitions.push_back({{"t", rounded(seen.seconds(ev.time_ns))},
+                               {"side", side_of_address(seen, ev.saddr)},
+                               {"sport", ev.sport},
+                               {"dport", ev.dport},
+                               {"old", ev.oldstate},
+                               {"new", ev.newstate}});
+    }
+    report["transitions"] = transitions;
+
+    json checkpoints = json::array();
+    for (const auto& cp : seen.checkpoints) checkpoints.push_back(checkpoint_json(seen, cp));
+    report["checkpoints"] = checkpoints;
+
+    json events = json::array();
+    for (const auto& ev : seen.events)
+        events.push_back({{"t", rounded(seen.seconds(ev.time_ns))}, {"side", ev.side}, {"body", ev.body}});
+    report["events"] = events;
+
+    json exits = json::array();
+    for (const auto& [side, e] : seen.exits) exits.push_back(exit_json(seen, side, e));
+    report["exits"] = exits;
+
+    json expectations = json::array();
+    for (const auto& o : outcomes) expectations.push_back(outcome_json(o));
+    report["expectations"] = expectations;
+
+    const Tally t = tally(outcomes);
+    report["summary"] = {{"passed", t.passed}, {"failed", t.failed}, {"skipped", t.skipped}};
+    return report;
+}
+
+void write_report(const std::string& path, const json& report) {
+    std::ofstream out(path);
+    if (!out) throw std::runtime_error("cannot write " + path + ": " + std::strerror(errno));
+    // A program's output could hold bytes that are not UTF-8; they must not cost the whole report.
+    out << report.dump(2, ' ', false, json::error_handler_t::replace) << '\n';
+    out.close();
+    if (!out) throw std::runtime_error("cannot write " + path + ": " + std::strerror(errno));
+}
+
+// ---------------------------------------------------------------------------------------------
+// The terminal text
+
+namespace {
+
+// Layout, in columns (code points, since the arrows are drawn with box-drawing characters):
+// time 0-6, client text from 8, packets 37-72, server text from 74, nothing past 100. Each
+// timeline entry gets a line of its own, so a long text may run into an empty neighbour column.
+constexpr size_t kWidth = 100;
+constexpr size_t kTimeWidth = 7;
+constexpr size_t kClientColumn = 8;
+constexpr size_t kMiddleColumn = 37;
+constexpr size_t kMiddleWidth = 36;
+constexpr size_t kServerColumn = 74;
+constexpr double kSilentGap = 0.5;        // seconds without an entry worth pointing out
+constexpr size_t kHeadEntries = 300;      // a long run shows its start and its end
+constexpr size_t kTailEntries = 100;
+
+const std::string kRule = "─";
+const std::string kEllipsis = "…";
+
+bool is_continuation_byte(char c) { return (static_cast<unsigned char>(c) & 0xC0) == 0x80; }
+
+// Columns of UTF-8 text: one per code point.
+size_t columns(std::string_view text) {
+    return static_cast<size_t>(std::count_if(text.begin(), text.end(), [](char c) { return !is_continuation_byte(c); }));
+}
+
+// The first `n` code points of `text`.
+std::string first_columns(std::string_view text, size_t n) {
+    size_t end = 0;
+    for (size_t seen = 0; end < text.size(); ++end) {
+        if (!is_continuation_byte(text[end]) && seen++ == n) break;
+    }
+    return std::string(text.substr(0, end));
+}
+
+// Length of the UTF-8 sequence starting at text[i], or 0 when it is not a valid one.
+size_t utf8_length(std::string_view text, size_t i) {
+    const auto lead = static_cast<unsigned char>(text[i]);
+    const size_t n = lead < 0x80 ? 1 : (lead & 0xE0) == 0xC0 ? 2 : (lead & 0xF0) == 0xE0 ? 3 : (lead & 0xF8) == 0xF0 ? 4 : 0;
+    if (n == 0 || i + n > text.size()) return 0;
+    for (size_t k = 1; k < n; ++k)
+        if (!is_continuation_byte(text[i + k])) return 0;
+    return n;
+}
+
+// Control characters from a program's output would move the cursor or change colors, and bytes
+// that are not UTF-8 would throw the column count off: spaces and '?' instead.
+std::string printable(std::string_view text) {
+    std::string out;
+    for (size_t i = 0; i < text.size();) {
+        const size_t n = utf8_length(text, i);
+        const auto c = static_cast<unsigned char>(text[i]);
+        if (n == 0) out += '?';
+        else if (c < 0x20 || c == 0x7f) out += ' ';
+        else out += text.substr(i, n);
+        i += n == 0 ? 1 : n;
+    }
+    return out;
+}
+
+// `text` cut to `width` columns, with "…" marking the cut.
+std::string fit(std::string_view text, size_t width) {
+    std::string clean = printable(text);
+    if (columns(clean) <= width) return clean;
+    return width == 0 ? "" : first_columns(clean, width - 1) + kEllipsis;
+}
+
+std::string repeat(const std::string& piece, size_t n) {
+    std::string out;
+    for (size_t i = 0; i < n; ++i) out += piece;
+    return out;
+}
+
+// "1" for 1.0, "0.25" for 0.25: parameters are mostly whole numbers.
+std::string number_text(double value) {
+    char buf[32];
+    if (std::nearbyint(value) == value && std::fabs(value) < 1e15) std::snprintf(buf, sizeof buf, "%.0f", value);
+    else std::snprintf(buf, sizeof buf, "%g", value);
+    return buf;
+}
+
+class Style {
+public:
+    explicit Style(bool color) : color_(color) {}
+    std::string dim(const std::string& s) const { return paint(s, "2"); }
+    std::string bold(const std::string& s) const { return paint(s, "1"); }
+    std::string green(const std::string& s) const { return paint(s, "32"); }
+    std::string red(const std::string& s) const { return paint(s, "31"); }
+    std::string yellow(const std::string& s) const { return paint(s, "33"); }
+
+private:
+    bool color_;
+    std::string paint(const std::string& s, const char* code) const {
+        return color_ ? "\x1b[" + std::string(code) + "m" + s + "\x1b[0m" : s;
+    }
+};
+
+// Words of `text` on lines of at most kWidth columns, the first line after `first`, the others
+// after as many spaces; a word too long for a line is cut.
+std::vector<std::string> wrap(const std::string& text, const std::string& first) {
+    const std::string indent(columns(first), ' ');
+    const size_t room = kWidth - indent.size();
+    std::vector<std::string> lines;
+    std::string line;
+    auto flush = [&] {
+        lines.push_back((lines.empty() ? first : indent) + line);
+        line.clear();
+    };
+    size_t start = 0;
+    const std::string clean = printable(text);
+    while (start <= clean.size()) {
+        size_t end = clean.find(' ', start);
+        if (end == std::string::npos) end = clean.size();
+        std::string word = clean.substr(start, end - start);
+        start = end + 1;
+        if (word.empty()) continue;
+        if (!line.empty() && columns(line) + 1 + columns(word) > room) flush();
+        while (columns(word) > room) {  // only when the word alone is wider than a line
+            if (!line.empty()) flush();
+            line = first_columns(word, room);
+            word = word.substr(line.size());
+            flush();
+        }
+        line += (line.empty() ? "" : " ") + word;
+    }
+    if (!line.empty() || lines.empty()) flush();
+    return lines;
+}
+
+// A line of the timeline: the time, then `text` from column `column`, moved left if it would
+// pass the right edge (never into the time column).
+std::string timeline_line(const Style& style, double t, const std::string& text, size_t column) {
+    char time[32];
+    std::snprintf(time, sizeof time, "%*.3f", static_cast<int>(kTimeWidth), t);
+    const std::string shown = fit(text, kWidth - kClientColumn);
+    const size_t width = columns(shown);
+    column = std::max(kClientColumn, std::min(column, kWidth - width));
+    return style.dim(time) + std::string(column - kTimeWidth, ' ') + shown;
+}
+
+// Client to server: "──S seq=0 :40012─────────>", server to client: "<──S. seq=0 ack=1 :40012──────".
+std::string arrow(const std::string& label, bool to_server) {
+    const size_t used = columns(label) + 3;  // "──" and ">", or "<──"
+    const std::string fill = repeat(kRule, used < kMiddleWidth ? kMiddleWidth - used : 1);
+    return to_server ? kRule + kRule + label + fill + ">" : "<" + kRule + kRule + label + fill;
+}
+
+std::string entry_line(const Style& style, const TimelineEntry& e) {
+    if (e.kind == "packet") return timeline_line(style, e.t, arrow(e.text, e.to_server), kMiddleColumn);
+    if (e.side == "client") return timeline_line(style, e.t, e.text, kClientColumn);
+    if (e.side == "server") return timeline_line(style, e.t, e.text, kServerColumn);
+    return timeline_line(style, e.t, e.text, kMiddleColumn);  // a socket of neither side
+}
+
+// "server: LISTEN :8080 recv_q=2 send_q=2; 2 ESTABLISHED, 1 SYN_RECV". For a listener recv_q is
+// the accept queue's length and send_q its limit, the numbers a queue scenario is about.
+std::string sockets_summary(const std::string& side, const std::vector<SocketInfo>& sockets) {
+    std::vector<std::string> listeners;
+    std::map<std::string, int> counts;
+    for (const auto& s : sockets) {
+        if (s.state == "LISTEN")
+            listeners.push_back("LISTEN :" + std::to_string(s.sport) + " recv_q=" + std::to_string(s.recv_q) +
+                                " send_q=" + std::to_string(s.send_q));
+        else
+            ++counts[s.state];
+    }
+    std::string others;
+    for (const auto& [state, n] : counts) others += (others.empty() ? "" : ", ") + std::to_string(n) + " " + state;
+    std::string text;
+    for (const auto& l : listeners) text += (text.empty() ? "" : "; ") + l;
+    if (!others.empty()) text += (text.empty() ? "" : "; ") + others;
+    return side + ": " + (text.empty() ? "no sockets" : text);
+}
+
+// The checkpoint a timeline entry stands for: same name and time.
+const Checkpoint* find_checkpoint(const Observations& seen, const TimelineEntry& e) {
+    for (const auto& cp : seen.checkpoints)
+        if (cp.name == e.text && seen.seconds(cp.time_ns) == e.t) return &cp;
+    return nullptr;
+}
+
+// "  1.003 ── checkpoint queue_full ─────..." across the line, then one line per side.
+void render_checkpoint(std::string& out, const Style& style, const Observations& seen, const TimelineEntry& e) {
+    const std::string title = kRule + kRule + " checkpoint " + e.text + " ";
+    const std::string head = fit(title, kWidth - kClientColumn);
+    std::string line = timeline_line(style, e.t, head + repeat(kRule, kWidth - kClientColumn - columns(head)),
+                                      kClientColumn);
+    out += style.bold(line) + "\n";
+    if (const Checkpoint* cp = find_checkpoint(seen, e)) {
+        for (const auto& [side, sockets] : cp->sockets)
+            out += std::string(kClientColumn, ' ') + fit(sockets_summary(side, sockets), kWidth - kClientColumn) + "\n";
+    }
+}
+
+void render_header(std::string& out, const Style& style, const RunInfo& run, const Observations& seen) {
+    out += style.bold(fit("socklab  " + run.scenario + " / " + run.variant, kWidth)) + "\n";
+    if (!run.title.empty()) for (const auto& l : wrap(run.title, "  ")) out += l + "\n";
+    if (!run.blog_section.empty()) for (const auto& l : wrap(run.blog_section, "  blog: ")) out += l + "\n";
+    std::string run_line = "kernel " + run.kernel;
+    if (!run.run_id.empty()) run_line += ", run " + run.run_id;
+    if (!run.started_utc.empty()) run_line += ", started " + run.started_utc;
+    char duration[32];
+    std::snprintf(duration, sizeof duration, ", %.2f s", run.duration_s);
+    for (const auto& l : wrap(run_line + duration, "  ")) out += l + "\n";
+    std::string params;
+    for (const auto& [name, value] : run.params) params += (params.empty() ? "" : ", ") + name + "=" + number_text(value);
+    if (!params.empty()) for (const auto& l : wrap(params, "  parameters: ")) out += l + "\n";
+    for (const auto& note : run.notes) for (const auto& l : wrap(note, "  note: ")) out += l + "\n";
+    if (!seen.traced && !seen.trace_note.empty())
+        for (const auto& l : wrap(seen.trace_note, "  no trace: ")) out += l + "\n";
+    if (!run.pcap.empty()) for (const auto& l : wrap(run.pcap, "  pcap: ")) out += l + "\n";
+}
+
+std::string column_titles() {
+    std::string line = "   time";
+    line += std::string(kClientColumn - columns(line), ' ') + "client";
+    line += std::string(kMiddleColumn - columns(line), ' ') + "packets";
+    line += std::string(kServerColumn - columns(line), ' ') + "server";
+    return line;
+}
+
+void render_timeline(std::string& out, const Style& style, const Observations& seen) {
+    const std::vector<TimelineEntry> entries = timeline(seen);
+    const bool cut = entries.size() > kHeadEntries + kTailEntries;
+    std::optional<double> previous;
+    for (size_t i = 0; i < entries.size(); ++i) {
+        if (cut && i == kHeadEntries) {
+            const size_t left_out = entries.size() - kHeadEntries - kTailEntries;
+            out += style.dim(fit("    ...  " + std::to_string(left_out) + " entries left out", kWidth)) + "\n";
+            i = entries.size() - kTailEntries;
+            previous.reset();
+        }
+        const TimelineEntry& e = entries[i];
+        if (previous && e.t - *previous > kSilentGap) {
+            char gap[48];
+            std::snprintf(gap, sizeof gap, "%*s  (%.2f s)", static_cast<int>(kTimeWidth), "...", e.t - *previous);
+            out += style.dim(gap) + "\n";
+        }
+        previous = e.t;
+        if (e.kind == "checkpoint") render_checkpoint(out, style, seen, e);
+        else out += entry_line(style, e) + "\n";
+    }
+}
+
+void render_expectations(std::string& out, const Style& style, const std::vector<Outcome>& outcomes) {
+    if (outcomes.empty()) return;
+    out += style.bold("expectations") + "\n";
+    const std::string detail = "        ";  // under the text, past "  PASS  "
+    for (const auto& o : outcomes) {
+        const std::string label = o.skipped ? "SKIP" : o.passed ? "PASS" : "FAIL";
+        const std::string painted = o.skipped ? style.yellow(label) : o.passed ? style.green(label) : style.red(label);
+        std::vector<std::string> lines = wrap(o.text, "  " + label + "  ");
+        // Paint only the label; the columns were counted on the plain text.
+        lines.front().replace(2, label.size(), painted);
+        for (const auto& l : lines) out += l + "\n";
+        if (o.skipped) {
+            if (!o.observed.empty()) for (const auto& l : wrap(o.observed, detail + "not checked: ")) out += l + "\n";
+            continue;
+        }
+        if (o.passed) continue;
+        std::string evidence = "expected: " + o.expected + ", observed: " + o.observed;
+        if (o.at) {
+            char at[48];
+            std::snprintf(at, sizeof at, " (at %.3f s)", *o.at);
+            evidence += at;
+        }
+        for (const auto& l : wrap(evidence, detail)) out += l + "\n";
+        if (!o.why.empty()) for (const auto& l : wrap(o.why, detail + "why: ")) out += l + "\n";
+    }
+}
+
+}  // namespace
+
+std::string render_terminal(const RunInfo& run, const Observations& seen, const std::vector<Outcome>& outcomes,
+                            bool color) {
+    const Style style(color);
+    std::string out;
+    render_header(out, style, run, seen);
+    out += "\n" + style.bold(column_titles()) + "\n";
+    render_timeline(out, style, seen);
+    out += "\n";
+    render_expectations(out, style, outcomes);
+    const Tally t = tally(outcomes);
+    const std::string summary = std::to_string(t.passed) + " passed, " + std::to_string(t.failed) + " failed, " +
+                                std::to_string(t.skipped) + " skipped";
+    out += (t.failed > 0 ? style.red(summary) : style.green(summary)) + "\n";
+    return out;
+}
+
+}  // namespace socklab

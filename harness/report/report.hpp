@@ -1,0 +1,49 @@
+// The report of one run: a JSON file with everything observed and checked, and a text for the
+// terminal that lays the run out as a timeline of syscalls, states and packets between two hosts.
+#pragma once
+#include <map>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "expectations/expect.hpp"
+#include "expectations/observations.hpp"
+
+namespace socklab {
+
+// What the report says about the run besides what was observed.
+struct RunInfo {
+    std::string scenario, variant, title, blog_section, run_id;
+    std::string kernel;       // uname -r
+    std::string started_utc;  // ISO 8601
+    std::map<std::string, double> params;
+    std::string pcap;                // file name relative to the run directory
+    std::vector<std::string> notes;  // e.g. "no tracefs: snapshots only"
+    double duration_s = 0;
+};
+
+// One line of the merged timeline.
+struct TimelineEntry {
+    double t = 0;          // seconds since the run start
+    std::string side;      // "client", "server", or "" for packets and checkpoints
+    std::string kind;      // packet, state, call, mark, step, output, exit, checkpoint, retransmit, reset
+    std::string text;      // what the terminal shows for it, e.g. "connect() = -1 ETIMEDOUT"
+    bool to_server = false;  // packets: sent by the client
+};
+
+// Packets, state transitions, program events, exits, checkpoints and traced retransmits and
+// resets, sorted by time (entries at the same instant keep that order). Packets show sequence
+// numbers relative to each direction's first SYN, and "(rtx)" when they are retransmissions.
+std::vector<TimelineEntry> timeline(const Observations& seen);
+
+nlohmann::json report_json(const RunInfo& run, const Observations& seen, const std::vector<Outcome>& outcomes);
+
+// Pretty-printed with 2 spaces. Throws std::runtime_error naming the file when it cannot be written.
+void write_report(const std::string& path, const nlohmann::json& report);
+
+// At most 100 columns per line; ANSI colors when `color`.
+std::string render_terminal(const RunInfo& run, const Observations& seen, const std::vector<Outcome>& outcomes,
+                            bool color);
+
+}  // namespace socklab

@@ -1,0 +1,396 @@
+#include "scenario/run.hpp"
+
+#include <signal.h>
+#include <sys/utsname.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <boost/asio/signal_set.hpp>
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <set>
+#include <sstream>
+
+#include "capture/capture.hpp"
+#include "expectations/expect.hpp"
+#include "observation/counters.hpp"
+#include "observation/sockdiag.hpp"
+#include "observation/tracefs.hpp"
+#include "process/program.hpp"
+#include "process/spawn.hpp"
+#include "report/report.hpp"
+#include "topology/owner.hpp"
+#include "topology/topology.hpp"
+
+namespace socklab {
+namespace {
+
+constexpr int kServerPort = 8080;
+constexpr double kDefaultWithin = 10.0;  // seconds an await may take when the step names no bound
+constexpr double kPollInterval = 0.02;   // how often trace_pipe and sock_diag are read while waiting
+
+// A step that did not happen in time, or a program that ended early: the choreography stops
+// there, and the run is reported with what was seen up to then.
+struct StepFailure : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+struct Interrupted : std::runtime_error {
+    Interrupted() : std::runtime_error("interrupted by a signal") {}
+};
+
+std::string utc_now(const char* format) {
+    std::time_t now = std::time(nullptr);
+    std::tm tm{};
+    ::gmtime_r(&now, &tm);
+    char buf[64];
+    std::strftime(buf, sizeof buf, format, &tm);
+    return buf;
+}
+
+int64_t realtime_ns() {
+    timespec ts{};
+    ::clock_gettime(CLOCK_REALTIME, &ts);
+    return static_cast<int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
+}
+
+std::string format_seconds(double s) {
+    std::ostringstream out;
+    out.precision(1);
+    out << std::fixed << s << " s";
+    return out.str();
+}
+
+// One run: owns every resource it makes, so that any way out of run() tears them down.
+class Run {
+public:
+    Run(const Scenario& s, const Variant& v, const RunOptions& o) : s_(s), v_(v), o_(o), signals_(io_) {}
+
+    RunResult run();
+
+private:
+    const Scenario& s_;
+    const Variant& v_;
+    const RunOptions& o_;
+    boost::asio::io_context io_;
+    boost::asio::signal_set signals_;
+    bool interrupted_ = false;
+
+    std::map<std::string, double> params_;
+    std::map<std::string, double> rules_;
+    std::string dir_;
+    std::unique_ptr<Topology> topology_;
+    std::unique_ptr<TraceSession> trace_;
+    std::map<std::string, std::unique_ptr<SockDiag>> diag_;
+    std::unique_ptr<Capture> capture_;
+    std::map<std::string, std::unique_ptr<Program>> programs_;
+    std::map<std::string, int> consumed_;  // "<side> <name>" -> awaits already satisfied
+    Observations seen_;
+    std::vector<Outcome> step_failures_;
+
+    void say(const std::string& line) const {
+        if (o_.progress) *o_.progress << "[" << format_seconds(seconds_now()) << "] " << line << std::endl;
+    }
+    double seconds_now() const { return static_cast<double>(monotonic_ns() - seen_.start_ns) / 1e9; }
+    std::optional<double> lookup(const std::string& name, std::set<std::string>& resolving) const;
+    double eval(const std::string& expr) const;
+
+    void check_tools() const;
+    void set_up();
+    void play(const Step& step);
+    void pump_until(const std::function<bool()>& done, double within, const std::string& what,
+                    const std::string& side = "");
+    void read_trace();
+    Checkpoint snapshot(const std::string& name);
+    void finish_programs();
+};
+
+std::optional<double> Run::lookup(const std::string& name, std::set<std::string>& resolving) const {
+    if (auto it = params_.find(name); it != params_.end()) return it->second;
+    if (auto it = rules_.find(name); it != rules_.end()) return it->second;
+    for (const auto& [let, text] : s_.let)
+        if (let == name) {
+            if (!resolving.insert(name).second) throw ExprError("\"" + name + "\" is defined in terms of itself");
+            double value = evaluate(text, [&](const std::string& n) { return lookup(n, resolving); });
+            resolving.erase(name);
+            return value;
+        }
+    for (const auto& [side, sysctls] : seen_.sysctls)
+        if (name.rfind(side + ".", 0) == 0)
+            if (auto it = sysctls.find(name.substr(side.size() + 1)); it != sysctls.end())
+                return static_cast<double>(it->second);
+    return std::nullopt;
+}
+
+double Run::eval(const std::string& expr) const {
+    std::set<std::string> resolving;
+    return evaluate(expr, [&](const std::string& n) { return lookup(n, resolving); });
+}
+
+// What the variant will need, checked before anything is made, so a missing piece costs nothing.
+void Run::check_tools() const {
+    for (const auto& step : v_.steps) {
+        if (step.verb == "start") {
+            const std::string path = o_.programs_dir + "/" + s_.name + "/" + step.side;
+            if (::access(path.c_str(), X_OK) != 0)
+                throw EnvironmentError("program " + path + " is missing: build it first (cmake --build build)");
+        }
+        if (step.verb == "nft" && run_command({"nft", "--version"}).status != 0)
+            throw EnvironmentError("nft is not installed, and " + v_.name + " needs it: apt-get install nftables");
+    }
+    if (run_command({"ip", "-V"}).status != 0)
+        throw EnvironmentError("ip is not installed: apt-get install iproute2");
+}
+
+void Run::set_up() {
+    for (const auto& line : sweep_leftovers()) say("swept " + line + " (left by a run that died)");
+
+    topology_ = std::make_unique<Topology>();
+    if (o_.keep_netns) topology_->keep();
+    for (const auto& side : kSides) seen_.address[side] = topology_->host(side).address;
+    say("hosts: client " + topology_->client().address + " in " + topology_->client().netns + ", server " +
+        topology_->server().address + " in " + topology_->server().netns);
+
+    // Sysctls depend on parameters only; everything else may then read them back.
+    std::set<std::string> keys(observed_sysctls().begin(), observed_sysctls().end());
+    for (const auto& [side, table] : s_.sysctls)
+        for (const auto& [key, expr] : table) {
+            double value = evaluate(expr, [&](const std::string& n) -> std::optional<double> {
+                if (auto it = params_.find(n); it != params_.end()) return it->second;
+                return std::nullopt;
+            });
+            topology_->set_sysctl(side, key, std::lround(value));
+            keys.insert(key);
+        }
+    for (const auto& side : kSides)
+        seen_.sysctls[side] = topology_->read_sysctls(side, std::vector<std::string>(keys.begin(), keys.end()));
+    rules_ = rule_values(seen_.sysctls["client"], seen_.sysctls["server"]);
+
+    std::string why;
+    if (auto root = tracefs_root(why)) {
+        trace_ = std::make_unique<TraceSession>(*root, owned_name("trace"),
+                                                std::set<std::string>{seen_.address["client"], seen_.address["server"]});
+        seen_.traced = true;
+    } else {
+        seen_.trace_note = "no tracefs (" + why + "): states from sock_diag snapshots only";
+        say(seen_.trace_note);
+    }
+    for (const auto& side : kSides) diag_[side] = std::make_unique<SockDiag>(topology_->host(side).netns);
+    capture_ = std::make_unique<Capture>(topology_->server().netns, topology_->server().ifname, dir_ + "/capture.pcap");
+}
+
+void Run::read_trace() {
+    if (!trace_) return;
+    for (auto& e : trace_->read_available()) seen_.trace.push_back(std::move(e));
+}
+
+Checkpoint Run::snapshot(const std::string& name) {
+    Checkpoint c;
+    c.name = name;
+    c.time_ns = monotonic_ns();
+    for (const auto& side : kSides) {
+        c.sockets[side] = diag_[side]->dump();
+        c.counters[side] = read_counters(topology_->host(side).netns);
+    }
+    return c;
+}
+
+// Runs the event loop until `done` holds. Waiting is on events (program output, exits, signals)
+// and on the kernel's own record (trace_pipe, sock_diag), read every kPollInterval.
+void Run::pump_until(const std::function<bool()>& done, double within, const std::string& what, const std::string& side) {
+    const double start = seconds_now();
+    double next_progress = start + 2.0;
+    while (!done()) {
+        if (interrupted_) throw Interrupted();
+        if (!side.empty() && programs_.count(side) && programs_[side]->exit())
+            throw StepFailure("the " + side + " ended before " + what);
+        const double now = seconds_now();
+        if (now - start > within)
+            throw StepFailure(what + " did not happen within " + format_seconds(within));
+        if (now >= next_progress) {
+            say("waiting for " + what + " (" + format_seconds(now - start) + " of at most " + format_seconds(within) + ")");
+            next_progress += 2.0;
+        }
+        io_.run_one_for(std::chrono::milliseconds(static_cast<int>(kPollInterval * 1000)));
+        read_trace();
+    }
+}
+
+void Run::play(const Step& step) {
+    if (step.verb == "start") {
+        std::vector<std::string> argv{o_.programs_dir + "/" + s_.name + "/" + step.side, "--addr",
+                                      seen_.address["server"], "--port", std::to_string(kServerPort)};
+        if (auto it = v_.args.find(step.side); it != v_.args.end())
+            for (const auto& [flag, expr] : it->second) {
+                argv.push_back("--" + flag);
+                argv.push_back(std::to_string(std::lround(eval(expr))));
+            }
+        // Both programs on one CPU: the veth then hands packets over in the order they were sent.
+        const int cpu = static_cast<int>(std::stoul(seen_.address["client"].substr(seen_.address["client"].rfind('.') + 1)) / 4 %
+                                         std::max(1L, ::sysconf(_SC_NPROCESSORS_ONLN)));
+        std::string command;
+        for (const auto& a : argv) command += (command.empty() ? "" : " ") + a;
+        say("start " + step.side + ": " + command.substr(command.rfind('/') + 1));
+        programs_[step.side] = std::make_unique<Program>(
+            io_, step.side, argv, topology_->host(step.side).netns, dir_ + "/" + step.side + ".log", cpu,
+            [this](const ProgramEvent& e) { seen_.events.push_back(e); });
+    } else if (step.verb == "await") {
+        const double within = step.within.empty() ? kDefaultWithin : eval(step.within);
+        if (!programs_.count(step.side)) throw StepFailure(step.where + ": the " + step.side + " was never started");
+        Program& p = *programs_[step.side];
+        if (step.name == "exit") {
+            pump_until([&] { return p.exit().has_value(); }, within, step.side + " exit");
+            return;
+        }
+        const int wanted = ++consumed_[step.side + " " + step.name];
+        pump_until(
+            [&] {
+                int n = 0;
+                for (const auto& e : seen_.events)
+                    if (e.side == step.side && (e.body.value("mark", "") == step.name || e.body.value("step", "") == step.name)) ++n;
+                return n >= wanted;
+            },
+            within, step.side + " " + step.name, step.side);
+    } else if (step.verb == "release") {
+        if (!programs_.count(step.side)) throw StepFailure(step.where + ": the " + step.side + " was never started");
+        Program& p = *programs_[step.side];
+        pump_until([&] { return p.blocked_at() == step.name; }, kDefaultWithin, step.side + " to reach step " + step.name, step.side);
+        say("release " + step.side + " " + step.name);
+        p.release(step.name);
+    } else if (step.verb == "checkpoint") {
+        read_trace();
+        seen_.checkpoints.push_back(snapshot(step.name));
+        say("checkpoint " + step.name);
+    } else if (step.verb == "nft") {
+        say("nft in the " + step.side + " namespace: " + step.script);
+        CommandResult r = run_command({"nft", "-f", "-"}, topology_->host(step.side).netns, step.script + "\n");
+        if (r.status != 0) throw StepFailure(step.where + ": nft refused the script: " + r.output);
+    } else if (step.verb == "until") {
+        const std::string state = step.until["state"];
+        const double count = eval(step.until["count"].is_string() ? step.until["count"].get<std::string>() : step.until["count"].dump());
+        const double within = eval(step.within);
+        std::ostringstream what;
+        what << step.side << " has " << count << " " << state << " sockets";
+        say("until " + what.str() + " (kernel timers: up to " + format_seconds(within) + ")");
+        pump_until(
+            [&] {
+                double n = 0;
+                for (const auto& s : diag_[step.side]->dump()) n += s.state == state;
+                return n == count;
+            },
+            within, what.str());
+        if (!step.name.empty()) {
+            read_trace();
+            seen_.checkpoints.push_back(snapshot(step.name));
+            say("checkpoint " + step.name);
+        }
+    }
+}
+
+// Programs are given a moment to end on their own, then killed; either way the exit is recorded.
+void Run::finish_programs() {
+    for (auto& [side, p] : programs_) {
+        try {
+            pump_until([&] { return p->exit().has_value(); }, 5.0, side + " exit");
+        } catch (const StepFailure&) {
+            say("the " + side + " did not end: killed");
+            p->kill();
+            pump_until([&] { return p->exit().has_value(); }, 5.0, side + " exit after SIGKILL");
+        }
+        seen_.exits[side] = *p->exit();
+    }
+}
+
+RunResult Run::run() {
+    seen_.start_ns = monotonic_ns();
+    params_ = resolve_params(s_, v_, o_.set);  // bad --set: ScenarioError before anything is made
+
+    const std::string run_id = v_.name + "-" + utc_now("%Y%m%dT%H%M%SZ") + "-" + std::to_string(::getpid());
+    dir_ = o_.out_dir.empty() ? o_.captures_root + "/" + s_.name + "/" + run_id : o_.out_dir;
+    std::filesystem::create_directories(dir_);
+
+    signals_.add(SIGINT);
+    signals_.add(SIGTERM);
+    signals_.add(SIGHUP);
+    signals_.async_wait([this](boost::system::error_code ec, int) {
+        if (!ec) interrupted_ = true;
+    });
+
+    RunInfo info;
+    info.scenario = s_.name;
+    info.variant = v_.name;
+    info.title = s_.title;
+    info.blog_section = s_.blog_section;
+    info.run_id = run_id;
+    info.started_utc = utc_now("%Y-%m-%dT%H:%M:%SZ");
+    info.params = params_;
+    info.pcap = "capture.pcap";
+    utsname u{};
+    ::uname(&u);
+    info.kernel = u.release;
+
+    check_tools();
+    try {
+        set_up();
+    } catch (const std::exception& e) {
+        throw EnvironmentError(e.what());
+    }
+    const int64_t clock_offset = realtime_ns() - monotonic_ns();
+
+    bool aborted = false;
+    try {
+        for (const auto& step : v_.steps) play(step);
+    } catch (const Interrupted& e) {
+        aborted = true;
+        info.notes.push_back(e.what());
+        step_failures_.push_back(Outcome{"steps", "the choreography", "", false, false, "a whole run", e.what(), seconds_now()});
+    } catch (const std::exception& e) {  // StepFailure, or an observer that failed mid-run
+        aborted = true;
+        step_failures_.push_back(Outcome{"steps", "the choreography", "each step happens within its bound", false, false,
+                                         "every step in time", e.what(), seconds_now()});
+        say(std::string("step failed: ") + e.what());
+    }
+    if (aborted)
+        for (auto& [side, p] : programs_) p->kill();
+    finish_programs();
+    read_trace();
+    seen_.checkpoints.push_back(snapshot("end"));
+
+    capture_->stop();
+    seen_.segments = read_pcap(dir_ + "/capture.pcap");
+    for (auto& segment : seen_.segments) segment.time_ns -= clock_offset;
+    if (!seen_.traced) info.notes.push_back(seen_.trace_note);
+
+    std::vector<Outcome> outcomes = check(v_.expect, seen_, [this](const std::string& n) {
+        std::set<std::string> resolving;
+        return lookup(n, resolving);
+    }, Timing{kernel_hz(), 0.040});
+    outcomes.insert(outcomes.end(), step_failures_.begin(), step_failures_.end());
+    info.duration_s = seconds_now();
+
+    write_report(dir_ + "/report.json", report_json(info, seen_, outcomes));
+    if (o_.out) *o_.out << render_terminal(info, seen_, outcomes, o_.color) << std::flush;
+
+    RunResult result;
+    result.dir = dir_;
+    for (const auto& o : outcomes) (o.skipped ? result.skipped : o.passed ? result.passed : result.failed)++;
+    return result;
+}
+
+}  // namespace
+
+std::vector<std::string> sweep_leftovers() {
+    std::vector<std::string> removed = Topology::sweep();
+    std::string why;
+    if (auto root = tracefs_root(why)) sweep_trace_instances(*root, kObjectPrefix);
+    return removed;
+}
+
+RunResult run_variant(const Scenario& scenario, const Variant& variant, const RunOptions& options) {
+    Run run(scenario, variant, options);
+    return run.run();
+}
+
+}  // namespace socklab

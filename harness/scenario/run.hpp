@@ -1,0 +1,39 @@
+// Running one variant of a scenario: set up the test hosts, start the observers, play the
+// choreography step by step, gather what the kernel did, check the expectations, write the report.
+#pragma once
+#include <map>
+#include <ostream>
+#include <stdexcept>
+#include <string>
+
+#include "scenario/scenario.hpp"
+
+namespace socklab {
+
+struct RunOptions {
+    std::map<std::string, std::string> set;  // --set key=value
+    std::string out_dir;                     // empty: <captures_root>/<scenario>/<run id>
+    std::string captures_root;
+    std::string programs_dir;                // holds <scenario>/client and <scenario>/server
+    bool keep_netns = false;
+    bool color = false;
+    std::ostream* progress = nullptr;        // progress lines while it runs
+    std::ostream* out = nullptr;             // the timeline and the verdicts
+};
+
+struct RunResult {
+    int passed = 0, failed = 0, skipped = 0;
+    std::string dir;                          // where report.json and capture.pcap are
+};
+
+// A problem with the environment or the input, found before or while setting up: exit status 2.
+struct EnvironmentError : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
+RunResult run_variant(const Scenario& scenario, const Variant& variant, const RunOptions& options);
+
+// Removes what runs that died left behind; returns one line per object removed.
+std::vector<std::string> sweep_leftovers();
+
+}  // namespace socklab

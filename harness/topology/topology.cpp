@@ -1,0 +1,148 @@
+#include "topology/topology.hpp"
+
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+
+#include "process/spawn.hpp"
+#include "topology/netns.hpp"
+#include "topology/owner.hpp"
+
+namespace socklab {
+namespace {
+
+constexpr unsigned kSlots = 1u << 15;  // 198.18.0.0/15 cut into /30s
+
+// Claims an address slot for this process's life by binding an abstract unix socket named after
+// it: the kernel frees the name when the process dies however it dies, so nothing is left over.
+int claim_slot(unsigned& slot) {
+    for (unsigned i = 0; i < kSlots; ++i) {
+        unsigned candidate = (static_cast<unsigned>(::getpid()) + i) % kSlots;
+        int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (fd < 0) break;
+        sockaddr_un sa{};
+        sa.sun_family = AF_UNIX;
+        std::string name = "socklab-slot-" + std::to_string(candidate);
+        std::memcpy(sa.sun_path + 1, name.data(), name.size());  // sun_path[0] == 0: abstract
+        socklen_t len = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + 1 + name.size());
+        if (::bind(fd, reinterpret_cast<sockaddr*>(&sa), len) == 0) {
+            slot = candidate;
+            return fd;
+        }
+        ::close(fd);
+    }
+    throw std::runtime_error("no free address slot in 198.18.0.0/15");
+}
+
+std::string slot_address(unsigned slot, unsigned host) {
+    unsigned value = (198u << 24) | (18u << 16) | (slot * 4 + host);
+    return std::to_string(value >> 24) + "." + std::to_string((value >> 16) & 255) + "." +
+           std::to_string((value >> 8) & 255) + "." + std::to_string(value & 255);
+}
+
+std::string sysctl_path(const std::string& key) {
+    std::string path = "/proc/sys/" + key;
+    for (size_t i = 10; i < path.size(); ++i)
+        if (path[i] == '.') path[i] = '/';
+    return path;
+}
+
+}  // namespace
+
+const std::vector<std::string>& observed_sysctls() {
+    static const std::vector<std::string> keys{
+        "net.core.somaxconn",          "net.ipv4.tcp_syn_retries",  "net.ipv4.tcp_synack_retries",
+        "net.ipv4.tcp_syn_linear_timeouts", "net.ipv4.tcp_abort_on_overflow", "net.ipv4.tcp_syncookies",
+        "net.ipv4.tcp_max_syn_backlog", "net.ipv4.tcp_fin_timeout", "net.ipv4.tcp_retries2",
+        "net.ipv4.tcp_orphan_retries"};
+    return keys;
+}
+
+Topology::Topology() {
+    unsigned slot = 0;
+    slot_fd_ = claim_slot(slot);
+    for (const char* side : {"client", "server"})
+        hosts_.push_back({side, owned_name(side), std::string("veth-") + side, slot_address(slot, hosts_.size() + 1)});
+    try {
+        for (const auto& h : hosts_) {
+            must_run("cannot create network namespace " + h.netns, {"ip", "netns", "add", h.netns});
+            must_run("cannot bring up lo in " + h.netns, {"ip", "link", "set", "lo", "up"}, h.netns);
+        }
+        // Both ends are created straight inside their namespaces: the host never sees the link.
+        must_run("cannot create the veth pair",
+                 {"ip", "link", "add", client().ifname, "netns", client().netns, "type", "veth", "peer", "name",
+                  server().ifname, "netns", server().netns});
+        for (const auto& h : hosts_) {
+            must_run("cannot address " + h.ifname, {"ip", "addr", "add", h.address + "/30", "dev", h.ifname}, h.netns);
+            must_run("cannot bring up " + h.ifname, {"ip", "link", "set", h.ifname, "up"}, h.netns);
+        }
+    } catch (...) {
+        remove();
+        throw;
+    }
+}
+
+Topology::~Topology() {
+    if (!keep_) remove();
+    ::close(slot_fd_);
+}
+
+void Topology::remove() {
+    for (const auto& h : hosts_) {
+        // Any program still inside dies first, so that deleting the namespace really frees it.
+        CommandResult pids = run_command({"ip", "netns", "pids", h.netns});
+        std::istringstream in(pids.output);
+        for (pid_t pid; in >> pid;) ::kill(pid, SIGKILL);
+        run_command({"ip", "netns", "del", h.netns});
+    }
+}
+
+const Host& Topology::host(const std::string& side) const {
+    for (const auto& h : hosts_)
+        if (h.side == side) return h;
+    throw std::logic_error("no host " + side);
+}
+
+void Topology::set_sysctl(const std::string& side, const std::string& key, long value) {
+    NetnsEnter inside(host(side).netns);
+    std::ofstream out(sysctl_path(key));
+    out << value << '\n';
+    out.flush();
+    if (!out) throw std::runtime_error("cannot set " + key + "=" + std::to_string(value) + " in the " + side +
+                                       " namespace (does this kernel have it?)");
+}
+
+Sysctls Topology::read_sysctls(const std::string& side, const std::vector<std::string>& keys) const {
+    NetnsEnter inside(host(side).netns);
+    Sysctls values;
+    for (const auto& key : keys) {
+        std::ifstream in(sysctl_path(key));
+        long value;
+        if (in >> value) values[key] = value;
+    }
+    return values;
+}
+
+std::vector<std::string> Topology::sweep() {
+    std::vector<std::string> removed;
+    CommandResult list = run_command({"ip", "netns", "list"});
+    std::istringstream lines(list.output);
+    for (std::string line; std::getline(lines, line);) {
+        std::string name = line.substr(0, line.find(' '));
+        if (!is_stale(name)) continue;
+        CommandResult pids = run_command({"ip", "netns", "pids", name});
+        std::istringstream in(pids.output);
+        for (pid_t pid; in >> pid;) ::kill(pid, SIGKILL);
+        run_command({"ip", "netns", "del", name});
+        removed.push_back("network namespace " + name);
+    }
+    return removed;
+}
+
+}  // namespace socklab

@@ -1,0 +1,21 @@
+// backlog_overflow server: listen() with a small backlog and never accept(), so every completed
+// handshake stays in the accept queue until the queue is full.
+//
+//   server --addr 198.18.0.2 --port 8080 --backlog 5
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "program/lab.hpp"
+
+int main(int argc, char** argv) {
+    lab::Args args(argc, argv, "--addr IP --port N --backlog N");
+    sockaddr_in addr = lab::ipv4(args.text("addr", "198.18.0.2"), args.number("port", 8080));
+
+    int listener = lab::result("socket", socket(AF_INET, SOCK_STREAM, 0));
+    lab::result("bind", bind(listener, reinterpret_cast<sockaddr*>(&addr), sizeof addr));
+    lab::result("listen", listen(listener, args.number("backlog", 5)));
+    lab::mark("listening");
+
+    lab::step("close");  // no accept(): the kernel completes handshakes into the queue on its own
+    lab::result("close", close(listener));
+}

@@ -1,0 +1,153 @@
+// The expectation matcher on hand-made observations: each kind passes on what it expects and
+// fails, with expected and observed, when the kernel did something else.
+#include <catch2/catch.hpp>
+
+#include "expectations/expect.hpp"
+
+using namespace socklab;
+using nlohmann::json;
+
+namespace {
+
+constexpr int64_t kSecond = 1'000'000'000;
+
+Segment segment(double t, bool from_client, uint8_t flags, uint16_t client_port, uint32_t seq) {
+    Segment s;
+    s.time_ns = static_cast<int64_t>(t * kSecond);
+    s.src = from_client ? "198.18.0.1" : "198.18.0.2";
+    s.dst = from_client ? "198.18.0.2" : "198.18.0.1";
+    s.sport = from_client ? client_port : 8080;
+    s.dport = from_client ? 8080 : client_port;
+    s.flags = flags;
+    s.seq = seq;
+    return s;
+}
+
+TraceEvent transition(double t, const std::string& saddr, uint16_t sport, uint16_t dport, const std::string& from,
+                      const std::string& to) {
+    TraceEvent e;
+    e.time_ns = static_cast<int64_t>(t * kSecond);
+    e.name = "inet_sock_set_state";
+    e.saddr = saddr;
+    e.daddr = saddr == "198.18.0.1" ? "198.18.0.2" : "198.18.0.1";
+    e.sport = sport;
+    e.dport = dport;
+    e.oldstate = from;
+    e.newstate = to;
+    return e;
+}
+
+// What a backlog-5 run with one connection too many looks like.
+Observations backlog_run() {
+    Observations o;
+    o.start_ns = 0;
+    o.address = {{"client", "198.18.0.1"}, {"server", "198.18.0.2"}};
+    o.sysctls["client"] = {{"net.ipv4.tcp_syn_retries", 2}, {"net.ipv4.tcp_syn_linear_timeouts", 4}};
+    o.sysctls["server"] = {{"net.ipv4.tcp_synack_retries", 2}};
+    o.traced = true;
+    for (int i = 0; i < 6; ++i) {
+        o.events.push_back({"client", static_cast<int64_t>(0.01 * i * kSecond), {{"call", "connect"}, {"ret", 0}, {"errno", ""}}});
+        o.segments.push_back(segment(0.01 * i, true, SYN, static_cast<uint16_t>(40000 + i), 100));
+        o.segments.push_back(segment(0.01 * i + 0.001, false, SYN | ACK, static_cast<uint16_t>(40000 + i), 500));
+    }
+    // The 7th: its SYN dropped, retransmitted at +1, 2, 3, 4, 5 s, connect() gives up at 7 s.
+    for (double t : {0.1, 1.1, 2.1, 3.1, 4.1, 5.1}) o.segments.push_back(segment(t, true, SYN, 40006, 900));
+    o.events.push_back({"client", static_cast<int64_t>(7.1 * kSecond), {{"call", "connect"}, {"ret", -1}, {"errno", "ETIMEDOUT"}}});
+    o.trace.push_back(transition(0.1, "198.18.0.1", 0, 8080, "CLOSE", "SYN_SENT"));
+    o.trace.push_back(transition(7.1, "198.18.0.1", 40006, 8080, "SYN_SENT", "CLOSE"));
+    Checkpoint full;
+    full.name = "full";
+    full.time_ns = 7 * kSecond;
+    SocketInfo listener;
+    listener.state = "LISTEN";
+    listener.recv_q = 6;
+    listener.send_q = 5;
+    full.sockets["server"] = {listener};
+    full.sockets["client"] = {};
+    o.checkpoints.push_back(full);
+    Checkpoint end = full;
+    end.name = "end";
+    end.counters["server"] = {{"TcpExt.ListenOverflows", 6}};
+    o.checkpoints.push_back(end);
+    o.exits["client"] = ProgramExit{8 * kSecond, 0, std::nullopt};
+    return o;
+}
+
+Outcome one(const json& spec, const Observations& seen, std::map<std::string, double> names = {{"backlog", 5}}) {
+    Expectation e;
+    for (const char* kind : {"call", "socket", "transitions", "packets", "retransmits", "counter", "exit", "trace"})
+        if (spec.contains(kind)) e.kind = kind;
+    e.spec = spec;
+    e.where = "test";
+    auto outcomes = check({e}, seen, [&](const std::string& n) -> std::optional<double> {
+        if (names.count(n)) return names[n];
+        return std::nullopt;
+    }, Timing{250, 0.04});
+    return outcomes.at(0);
+}
+
+}  // namespace
+
+TEST_CASE("socket expectations: the queue size decides") {
+    Observations seen = backlog_run();
+    json right = {{"socket", "server"}, {"at", "full"}, {"state", "LISTEN"}, {"recv_q", "backlog + 1"}, {"send_q", "backlog"}, {"why", "w"}};
+    CHECK(one(right, seen).passed);
+    Outcome wrong = one(right, seen, {{"backlog", 4}});  // a wrong backlog turns it red
+    CHECK_FALSE(wrong.passed);
+    CHECK(wrong.expected == "recv_q 5 (backlog + 1), send_q 4 (backlog)");
+    CHECK_THAT(wrong.observed, Catch::Contains("recv_q 6") && Catch::Contains("1 LISTEN"));
+    CHECK_FALSE(one({{"socket", "server"}, {"at", "full"}, {"state", "ESTABLISHED"}, {"why", "w"}}, seen).passed);
+    CHECK(one({{"socket", "client"}, {"at", "full"}, {"state", "SYN_SENT"}, {"count", 0}, {"why", "w"}}, seen).passed);
+}
+
+TEST_CASE("call expectations count results") {
+    Observations seen = backlog_run();
+    CHECK(one({{"call", "client connect"}, {"ret", 0}, {"count", "backlog + 1"}, {"why", "w"}}, seen).passed);
+    CHECK(one({{"call", "client connect"}, {"errno", "ETIMEDOUT"}, {"count", 1}, {"why", "w"}}, seen).passed);
+    Outcome o = one({{"call", "client connect"}, {"errno", "ECONNREFUSED"}, {"count", 1}, {"why", "w"}}, seen);
+    CHECK_FALSE(o.passed);
+    CHECK_THAT(o.observed, Catch::Contains("6 x connect() = 0") && Catch::Contains("1 x connect() = -1 ETIMEDOUT"));
+}
+
+TEST_CASE("retransmits follow the rule's schedule, interval by interval") {
+    Observations seen = backlog_run();
+    json spec = {{"retransmits", "client S"}, {"rule", "syn_sent"}, {"connections", 1}, {"why", "w"}};
+    Outcome ok = one(spec, seen);
+    CHECK(ok.passed);
+    CHECK_THAT(ok.expected, Catch::Contains("5 retransmits at +1, 2, 3, 4, 5 s"));
+    // A kernel that doubled from the start (6.1) would have been seen at +1 and +3 s.
+    seen.sysctls["client"]["net.ipv4.tcp_syn_linear_timeouts"] = 0;
+    Outcome doubled = one(spec, seen);
+    CHECK_FALSE(doubled.passed);
+    CHECK_THAT(doubled.observed, Catch::Contains("5 retransmits, the rule allows 2"));
+    // One retransmit 300 ms late is outside the timer window.
+    seen = backlog_run();
+    seen.segments.back().time_ns += 300'000'000;
+    Outcome late = one(spec, seen);
+    CHECK_FALSE(late.passed);
+    CHECK_THAT(late.observed, Catch::Contains("retransmit 5 came 1.3 s after the previous one"));
+    CHECK_FALSE(one({{"retransmits", "client S"}, {"rule", "syn_sent"}, {"connections", 2}, {"why", "w"}}, backlog_run()).passed);
+}
+
+TEST_CASE("packets, transitions, counters, exits, trace") {
+    Observations seen = backlog_run();
+    CHECK(one({{"packets", "server S."}, {"count", "backlog + 1"}, {"why", "w"}}, seen).passed);
+    CHECK_FALSE(one({{"packets", "server R"}, {"count", 1}, {"why", "w"}}, seen).passed);
+    CHECK(one({{"transitions", "client"}, {"path", {"SYN_SENT", "CLOSE"}}, {"count", 1}, {"why", "w"}}, seen).passed);
+    CHECK_FALSE(one({{"transitions", "client"}, {"path", {"SYN_SENT", "ESTABLISHED"}}, {"count", 1}, {"why", "w"}}, seen).passed);
+    CHECK(one({{"counter", "server TcpExt.ListenOverflows"}, {"equals", 6}, {"why", "w"}}, seen).passed);
+    CHECK_FALSE(one({{"counter", "server TcpExt.ListenOverflows"}, {"equals", 5}, {"why", "w"}}, seen).passed);
+    CHECK(one({{"counter", "server TcpExt.ListenOverflows"}, {"at_least", 5}, {"why", "w"}}, seen).passed);
+    CHECK_THAT(one({{"counter", "server TcpExt.Nope"}, {"equals", 0}, {"why", "w"}}, seen).observed, Catch::Contains("no counter"));
+    CHECK(one({{"exit", "client"}, {"status", 0}, {"why", "w"}}, seen).passed);
+    Outcome sig = one({{"exit", "client"}, {"signal", "SIGPIPE"}, {"why", "w"}}, seen);
+    CHECK_FALSE(sig.passed);
+    CHECK(sig.observed == "exit status 0");
+    CHECK_FALSE(one({{"exit", "server"}, {"status", 0}, {"why", "w"}}, seen).passed);  // never started
+    CHECK_FALSE(one({{"trace", "server tcp_retransmit_synack"}, {"count", 1}, {"why", "w"}}, seen).passed);
+    seen.traced = false;
+    seen.trace_note = "no tracefs";
+    Outcome skipped = one({{"trace", "server tcp_retransmit_synack"}, {"count", 1}, {"why", "w"}}, seen);
+    CHECK(skipped.skipped);
+    CHECK(one({{"transitions", "client"}, {"path", {"SYN_SENT", "CLOSE"}}, {"count", 9}, {"why", "w"}}, seen).skipped);
+}

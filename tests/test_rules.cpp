@@ -1,0 +1,60 @@
+// The kernel timer rules against what this machine's 6.18 kernel was measured to do
+// (shared/reference/kernel-facts.md), and the timer windows.
+#include <catch2/catch.hpp>
+
+#include "expectations/kernel_rules.hpp"
+
+using namespace socklab;
+
+namespace {
+Sysctls client(long retries, long linear) {
+    Sysctls s{{"net.ipv4.tcp_syn_retries", retries}};
+    if (linear >= 0) s["net.ipv4.tcp_syn_linear_timeouts"] = linear;
+    return s;
+}
+}  // namespace
+
+TEST_CASE("SYN retransmits: linear first on 6.5+, doubling before") {
+    // Measured: +1, 2, 3, 4, 5, 7, 11, 19 s ... ETIMEDOUT at 131-134 s for the defaults.
+    Schedule s = syn_sent_schedule(client(6, 4));
+    CHECK(s.retransmits == std::vector<double>{1, 2, 3, 4, 5, 7, 11, 19, 35, 67});
+    CHECK(s.give_up == 131);
+    // Measured: syn_retries 2: 5 retransmits, ETIMEDOUT at 7.1 s; syn_retries 1: 2 and 3.1 s.
+    CHECK(syn_sent_schedule(client(2, 4)).retransmits.size() == 5);
+    CHECK(syn_sent_schedule(client(2, 4)).give_up == 7);
+    CHECK(syn_sent_schedule(client(1, 4)).retransmits == std::vector<double>{1, 2});
+    CHECK(syn_sent_schedule(client(1, 4)).give_up == 3);
+    // Linear timeouts 0, or a kernel without the sysctl (6.1): 1 and 3 s, ETIMEDOUT at 7 s.
+    CHECK(syn_sent_schedule(client(2, 0)).retransmits == std::vector<double>{1, 3});
+    CHECK(syn_sent_schedule(client(2, -1)).retransmits == std::vector<double>{1, 3});
+    CHECK(syn_sent_schedule(client(6, -1)).give_up == 127);
+}
+
+TEST_CASE("SYN-ACK retransmits double from 1 s") {
+    // Measured with tcp_synack_retries 5: +1.0, 3.0, 7.2, 15.4, 31.5 s.
+    Schedule s = syn_recv_schedule({{"net.ipv4.tcp_synack_retries", 5}});
+    CHECK(s.retransmits == std::vector<double>{1, 3, 7, 15, 31});
+    CHECK(s.give_up == 63);
+    CHECK(syn_recv_schedule({{"net.ipv4.tcp_synack_retries", 2}}).give_up == 7);
+}
+
+TEST_CASE("timer windows grow with the wheel's granularity") {
+    // 1 s at HZ=250 is 250 jiffies: level 1, 8-jiffy granularity.
+    Window one = timer_window(1.0, 250, 0.0);
+    CHECK(one.lo == Approx(0.995));
+    CHECK(one.hi == Approx(1.0 + 9 * 0.004));
+    // 4 s = 1000 jiffies: level 2, 64 jiffies; the measured 4.2 s interval must fit, 5 s must not.
+    Window four = timer_window(4.0, 250, 0.04);
+    CHECK(four.hi > 4.2);
+    CHECK(four.hi < 4.5);
+    // A 2 s interval is never taken for 1 s, nor the reverse.
+    CHECK(timer_window(1.0, 100, 0.04).hi < timer_window(2.0, 100, 0.04).lo);
+}
+
+TEST_CASE("rule values for expressions") {
+    auto v = rule_values(client(2, 4), {{"net.ipv4.tcp_synack_retries", 2}});
+    CHECK(v["syn_sent.retransmits"] == 5);
+    CHECK(v["syn_sent.timeout"] == 7);
+    CHECK(v["syn_recv.retransmits"] == 2);
+    CHECK(v["syn_recv.lifetime"] == 7);
+}
