@@ -384,8 +384,8 @@ TEST_CASE("render_terminal: long runs and long texts stay readable", "[report]")
     }
     CHECK(line_with(lines, "    ...  602 entries left out"));
     CHECK(line_with(lines, "  0.101 > a?b??"));
-    const auto arrows = std::count_if(lines.begin(), lines.end(),
-                                      [](const std::string& l) { return l.find("──. ack=1 :40012") != std::string::npos; });
+    auto is_ack_arrow = [](const std::string& l) { return l.find("──. ack=1 :40012") != std::string::npos; };
+    const auto arrows = std::count_if(lines.begin(), lines.end(), is_ack_arrow);
     CHECK(arrows == 398);  // 400 entries shown, two of them output lines
     const std::string* output = line_with(lines, ">  [31mred x");
     REQUIRE(output);
@@ -398,8 +398,9 @@ TEST_CASE("report_json: keys and counts", "[report]") {
     const auto report = report_json(sample_run(), sample(), sample_outcomes());
 
     for (const char* key : {"scenario", "variant", "title", "blog_section", "run_id", "kernel", "started_utc",
-                            "duration_s", "params", "pcap", "notes", "traced", "addresses", "sysctls", "timeline",
-                            "packets", "transitions", "checkpoints", "events", "exits", "expectations", "summary"}) {
+                            "duration_s", "params", "pcap", "notes", "traced", "addresses", "sysctls",
+                            "timeline", "packets", "transitions", "checkpoints", "events", "exits",
+                            "expectations", "summary"}) {
         INFO(key);
         CHECK(report.contains(key));
     }
@@ -411,8 +412,10 @@ TEST_CASE("report_json: keys and counts", "[report]") {
     CHECK(report["notes"] == nlohmann::json::array({"a note"}));
 
     REQUIRE(report["timeline"].size() == 15);
-    CHECK(report["timeline"][1] ==
-          nlohmann::json{{"t", 0.0999}, {"side", "client"}, {"kind", "state"}, {"text", "[CLOSE -> SYN_SENT] :40012"}});
+    CHECK(report["timeline"][1] == nlohmann::json{{"t", 0.0999},
+                                                  {"side", "client"},
+                                                  {"kind", "state"},
+                                                  {"text", "[CLOSE -> SYN_SENT] :40012"}});
     CHECK(report["timeline"][3]["to_server"] == false);
 
     REQUIRE(report["packets"].size() == 7);
@@ -433,7 +436,8 @@ TEST_CASE("report_json: keys and counts", "[report]") {
 
     REQUIRE(report["transitions"].size() == 2);
     CHECK(report["transitions"][1] == nlohmann::json{{"t", 0.1015}, {"side", "client"}, {"sport", 40012},
-                                                     {"dport", 8080}, {"old", "SYN_SENT"}, {"new", "ESTABLISHED"}});
+                                                     {"dport", 8080}, {"old", "SYN_SENT"},
+                                                     {"new", "ESTABLISHED"}});
 
     REQUIRE(report["checkpoints"].size() == 1);
     const auto& cp = report["checkpoints"][0];
@@ -451,7 +455,8 @@ TEST_CASE("report_json: keys and counts", "[report]") {
     REQUIRE(report["events"].size() == 3);
     CHECK(report["events"][2]["body"]["errno"] == "ETIMEDOUT");
     REQUIRE(report["exits"].size() == 2);
-    CHECK(report["exits"][0] == nlohmann::json{{"side", "client"}, {"t", 3.3}, {"status", 1}, {"signal", nullptr}});
+    CHECK(report["exits"][0] ==
+          nlohmann::json{{"side", "client"}, {"t", 3.3}, {"status", 1}, {"signal", nullptr}});
     CHECK(report["exits"][1]["signal"] == 9);
 
     REQUIRE(report["expectations"].size() == 3);
@@ -469,7 +474,8 @@ TEST_CASE("report_json: keys and counts", "[report]") {
 
 TEST_CASE("write_report: pretty-printed JSON that reads back the same", "[report]") {
     const auto report = report_json(sample_run(), sample(), sample_outcomes());
-    const auto path = std::filesystem::temp_directory_path() / ("socklab_report_" + std::to_string(::getpid()) + ".json");
+    const auto path =
+        std::filesystem::temp_directory_path() / ("socklab_report_" + std::to_string(::getpid()) + ".json");
     write_report(path.string(), report);
     std::ifstream in(path);
     std::stringstream text;

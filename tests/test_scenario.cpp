@@ -77,8 +77,10 @@ TEST_CASE("a valid description loads") {
 
 TEST_CASE("JSON syntax errors name the line") {
     std::string text = minimal().dump(2);
-    text.insert(text.find("\"title\""), ",");  // a stray comma on line 3 or so
-    const auto line = 1 + std::count(text.begin(), text.begin() + static_cast<long>(text.find(",,")), '\n');
+    const size_t at = text.find("\"title\"");
+    REQUIRE(at != std::string::npos);
+    text.insert(at, ",");  // a stray comma before "title"
+    const auto line = 1 + std::count(text.begin(), text.begin() + static_cast<long>(at), '\n');
     CHECK_THROWS_WITH(parse_scenario(text, "demo/scenario.json"),
                       Catch::StartsWith("demo/scenario.json:" + std::to_string(line) + ": not valid JSON"));
 }

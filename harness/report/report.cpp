@@ -19,14 +19,7 @@ using nlohmann::json;
 namespace {
 
 // ---------------------------------------------------------------------------------------------
-// Sides and ports
-
-// "client" or "server" for an address of this run, "" otherwise.
-std::string side_of_address(const Observations& seen, const std::string& address) {
-    for (const auto& [side, addr] : seen.address)
-        if (addr == address) return side;
-    return "";
-}
+// Ports
 
 // A connection is named by its client port everywhere in the report, the one port that differs
 // between connections. For a socket of `side` it is the local port on the client and the remote
@@ -81,8 +74,8 @@ std::vector<PacketView> analyze_packets(const Observations& seen) {
     for (const Segment* s : segments_by_time(seen)) {
         PacketView v;
         v.seg = s;
-        v.from = side_of_address(seen, s->src);
-        const std::string to = side_of_address(seen, s->dst);
+        v.from = seen.side_of(s->src);
+        const std::string to = seen.side_of(s->dst);
         v.to_server = v.from == "client" || (v.from.empty() && to == "server");
         if (v.from.empty() && to.empty())
             v.ports = ":" + std::to_string(s->sport) + ">:" + std::to_string(s->dport);
@@ -172,7 +165,8 @@ std::optional<KindText> trace_text(const TraceEvent& ev, const std::string& side
     if (ev.name == "tcp_send_reset") {
         // Without a socket (a segment to a closed port) the kernel reports the state as unknown.
         const bool no_socket = ev.state.empty() || ev.state == "UNKNOWN";
-        return KindText{"reset", with_port(no_socket ? "sent RST (no socket)" : "sent RST (" + ev.state + ")", port)};
+        const std::string what = no_socket ? "sent RST (no socket)" : "sent RST (" + ev.state + ")";
+        return KindText{"reset", with_port(what, port)};
     }
     if (ev.name == "tcp_receive_reset") return KindText{"reset", with_port("got RST", port)};
     return std::nullopt;
@@ -225,7 +219,10 @@ json checkpoint_json(const Observations& seen, const Checkpoint& cp) {
         for (const auto& s : list) sockets[side].push_back(socket_json(s));
     }
     for (const auto& [side, values] : cp.counters) counters[side] = nonzero_tcp_counters(values);
-    return {{"name", cp.name}, {"t", rounded(seen.seconds(cp.time_ns))}, {"sockets", sockets}, {"counters", counters}};
+    return {{"name", cp.name},
+            {"t", rounded(seen.seconds(cp.time_ns))},
+            {"sockets", sockets},
+            {"counters", counters}};
 }
 
 json exit_json(const Observations& seen, const std::string& side, const ProgramExit& e) {
@@ -278,7 +275,7 @@ std::vector<TimelineEntry> timeline(const Observations& seen) {
         add(ev.time_ns, ev.side, kind, text);
     }
     for (const auto& ev : seen.trace) {
-        const std::string side = side_of_address(seen, ev.saddr);  // saddr is the socket's own address
+        const std::string side = seen.side_of(ev.saddr);  // saddr is the socket's own address
         if (auto shown = trace_text(ev, side)) add(ev.time_ns, side, shown->kind, shown->text);
     }
     for (const auto& v : analyze_packets(seen)) add(v.seg->time_ns, "", "packet", packet_text(v), v.to_server);
@@ -324,7 +321,7 @@ json report_json(const RunInfo& run, const Observations& seen, const std::vector
     for (const auto& ev : seen.trace) {
         if (ev.name != "inet_sock_set_state") continue;
         transitions.push_back({{"t", rounded(seen.seconds(ev.time_ns))},
-                               {"side", side_of_address(seen, ev.saddr)},
+                               {"side", seen.side_of(ev.saddr)},
                                {"sport", ev.sport},
                                {"dport", ev.dport},
                                {"old", ev.oldstate},
@@ -388,7 +385,8 @@ bool is_continuation_byte(char c) { return (static_cast<unsigned char>(c) & 0xC0
 
 // Columns of UTF-8 text: one per code point.
 size_t columns(std::string_view text) {
-    return static_cast<size_t>(std::count_if(text.begin(), text.end(), [](char c) { return !is_continuation_byte(c); }));
+    const auto starts = std::count_if(text.begin(), text.end(), [](char c) { return !is_continuation_byte(c); });
+    return static_cast<size_t>(starts);
 }
 
 // The first `n` code points of `text`.
@@ -403,7 +401,11 @@ std::string first_columns(std::string_view text, size_t n) {
 // Length of the UTF-8 sequence starting at text[i], or 0 when it is not a valid one.
 size_t utf8_length(std::string_view text, size_t i) {
     const auto lead = static_cast<unsigned char>(text[i]);
-    const size_t n = lead < 0x80 ? 1 : (lead & 0xE0) == 0xC0 ? 2 : (lead & 0xF0) == 0xE0 ? 3 : (lead & 0xF8) == 0xF0 ? 4 : 0;
+    const size_t n = lead < 0x80             ? 1
+                     : (lead & 0xE0) == 0xC0 ? 2
+                     : (lead & 0xF0) == 0xE0 ? 3
+                     : (lead & 0xF8) == 0xF0 ? 4
+                                             : 0;
     if (n == 0 || i + n > text.size()) return 0;
     for (size_t k = 1; k < n; ++k)
         if (!is_continuation_byte(text[i + k])) return 0;
@@ -505,7 +507,7 @@ std::string timeline_line(const Style& style, double t, const std::string& text,
     return style.dim(time) + std::string(column - kTimeWidth, ' ') + shown;
 }
 
-// Client to server: "──S seq=0 :40012─────────>", server to client: "<──S. seq=0 ack=1 :40012──────".
+// Client to server: "──S seq=0 :40012──────>", server to client: "<──S. seq=0 ack=1 :40012───".
 std::string arrow(const std::string& label, bool to_server) {
     const size_t used = columns(label) + 3;  // "──" and ">", or "<──"
     const std::string fill = repeat(kRule, used < kMiddleWidth ? kMiddleWidth - used : 1);
@@ -555,11 +557,12 @@ void render_checkpoint(std::string& out, const Style& style, const Observations&
     out += style.bold(line) + "\n";
     if (const Checkpoint* cp = find_checkpoint(seen, e)) {
         for (const auto& [side, sockets] : cp->sockets)
-            out += std::string(kClientColumn, ' ') + fit(sockets_summary(side, sockets), kWidth - kClientColumn) + "\n";
+            out += std::string(kClientColumn, ' ') + fit(sockets_summary(side, sockets), kWidth - kClientColumn) +
+                   "\n";
     }
 }
 
-void render_header(std::string& out, const Style& style, const RunInfo& run, const Observations& seen) {
+void render_header(std::string& out, const Style& style, const RunInfo& run) {
     out += style.bold(fit("socklab  " + run.scenario + " / " + run.variant, kWidth)) + "\n";
     if (!run.title.empty()) for (const auto& l : wrap(run.title, "  ")) out += l + "\n";
     if (!run.blog_section.empty()) for (const auto& l : wrap(run.blog_section, "  blog: ")) out += l + "\n";
@@ -570,11 +573,10 @@ void render_header(std::string& out, const Style& style, const RunInfo& run, con
     std::snprintf(duration, sizeof duration, ", %.2f s", run.duration_s);
     for (const auto& l : wrap(run_line + duration, "  ")) out += l + "\n";
     std::string params;
-    for (const auto& [name, value] : run.params) params += (params.empty() ? "" : ", ") + name + "=" + number_text(value);
+    for (const auto& [name, value] : run.params)
+        params += (params.empty() ? "" : ", ") + name + "=" + number_text(value);
     if (!params.empty()) for (const auto& l : wrap(params, "  parameters: ")) out += l + "\n";
     for (const auto& note : run.notes) for (const auto& l : wrap(note, "  note: ")) out += l + "\n";
-    if (!seen.traced && !seen.trace_note.empty())
-        for (const auto& l : wrap(seen.trace_note, "  no trace: ")) out += l + "\n";
     if (!run.pcap.empty()) for (const auto& l : wrap(run.pcap, "  pcap: ")) out += l + "\n";
 }
 
@@ -615,13 +617,16 @@ void render_expectations(std::string& out, const Style& style, const std::vector
     const std::string detail = "        ";  // under the text, past "  PASS  "
     for (const auto& o : outcomes) {
         const std::string label = o.skipped ? "SKIP" : o.passed ? "PASS" : "FAIL";
-        const std::string painted = o.skipped ? style.yellow(label) : o.passed ? style.green(label) : style.red(label);
+        const std::string painted = o.skipped  ? style.yellow(label)
+                                    : o.passed ? style.green(label)
+                                               : style.red(label);
         std::vector<std::string> lines = wrap(o.text, "  " + label + "  ");
         // Paint only the label; the columns were counted on the plain text.
         lines.front().replace(2, label.size(), painted);
         for (const auto& l : lines) out += l + "\n";
         if (o.skipped) {
-            if (!o.observed.empty()) for (const auto& l : wrap(o.observed, detail + "not checked: ")) out += l + "\n";
+            if (!o.observed.empty())
+                for (const auto& l : wrap(o.observed, detail + "not checked: ")) out += l + "\n";
             continue;
         }
         if (o.passed) continue;
@@ -642,7 +647,7 @@ std::string render_terminal(const RunInfo& run, const Observations& seen, const 
                             bool color) {
     const Style style(color);
     std::string out;
-    render_header(out, style, run, seen);
+    render_header(out, style, run);
     out += "\n" + style.bold(column_titles()) + "\n";
     render_timeline(out, style, seen);
     out += "\n";
