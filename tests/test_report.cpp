@@ -447,7 +447,7 @@ TEST_CASE("report_json: keys and counts", "[report]") {
     CHECK(cp["sockets"]["server"][0] == nlohmann::json{{"state", "LISTEN"}, {"src", "0.0.0.0"}, {"dst", "0.0.0.0"},
                                                        {"sport", 8080}, {"dport", 0}, {"recv_q", 1}, {"send_q", 1},
                                                        {"inode", 4242}, {"timer", 0}, {"expires_ms", 0},
-                                                       {"retrans", 0}});
+                                                       {"retrans", 0}, {"owners", nlohmann::json::array()}});
     CHECK(cp["counters"]["server"] ==
           nlohmann::json{{"TcpExt.ListenOverflows", 1}, {"TcpExt.ListenDrops", 1}});
     CHECK(cp["counters"]["client"] == nlohmann::json{{"Tcp.ActiveOpens", 2}});

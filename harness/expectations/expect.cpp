@@ -86,12 +86,18 @@ Outcome check_call(const Expectation& e, const Observations& seen, const Lookup&
     int count = 0;
     std::map<std::string, int> results;  // "ret errno" -> how many, for the message
     std::optional<double> at;
+    const std::string role = e.spec.value("role", "");
+    const int nth = e.spec.value("nth", 0);
+    std::vector<std::string> sequence;  // every result of this call, in order, for the message
     for (const auto& ev : seen.events) {
         if (ev.side != side || !ev.body.contains("call") || ev.body["call"] != call) continue;
+        if (!role.empty() && ev.body.value("role", "") != role) continue;
         const long ret = ev.body.value("ret", 0L);
         const std::string err = ev.body.value("errno", "");
-        results[std::to_string(ret) + (err.empty() ? "" : " " + err)]++;
-        bool match = true;
+        const std::string result = std::to_string(ret) + (err.empty() ? "" : " " + err);
+        results[result]++;
+        sequence.push_back(result);
+        bool match = nth == 0 || static_cast<int>(sequence.size()) == nth;
         if (e.spec.contains("ret")) match = match && ret == static_cast<long>(value_of(e.spec["ret"], lookup).number);
         if (e.spec.contains("errno")) match = match && err == e.spec["errno"].get<std::string>();
         if (match) {
@@ -99,14 +105,26 @@ Outcome check_call(const Expectation& e, const Observations& seen, const Lookup&
             at = seen.seconds(ev.time_ns);
         }
     }
+    const std::string who = side + (role.empty() ? "" : " (" + role + ")");
+    Outcome o;
+    o.at = at;
+    if (nth > 0) {
+        std::string want = e.spec.contains("ret") ? " = " + value_of(e.spec["ret"], lookup).shown : "";
+        if (e.spec.contains("errno")) want += " " + e.spec["errno"].get<std::string>();
+        o.passed = count == 1;
+        o.expected = "call " + std::to_string(nth) + " of " + call + "() by the " + who + want;
+        o.observed = static_cast<int>(sequence.size()) < nth ? "only " + std::to_string(sequence.size()) + " calls" : call + "() = " + sequence[nth - 1];
+        std::string all;
+        for (const auto& r : sequence) all += (all.empty() ? "" : ", ") + r;
+        o.observed += " (in order: " + (all.empty() ? "none" : all) + ")";
+        return o;
+    }
     Value want = value_of(e.spec["count"], lookup);
     std::string observed;
     for (const auto& [r, n] : results) observed += (observed.empty() ? "" : ", ") + std::to_string(n) + " x " + call + "() = " + r;
-    Outcome o;
     o.passed = count == static_cast<int>(want.number);
-    o.expected = want.shown + " matching " + call + "() results";
+    o.expected = want.shown + " matching " + call + "() results by the " + who;
     o.observed = std::to_string(count) + " matching" + (observed.empty() ? "; no " + call + "() reported" : "; all: " + observed);
-    o.at = at;
     return o;
 }
 
@@ -154,6 +172,32 @@ Outcome check_socket(const Expectation& e, const Observations& seen, const Looku
                 problems.push_back("inode " + std::to_string(s->inode) + " on :" + std::to_string(s->sport));
                 break;
             }
+    }
+    if (e.spec.contains("owner")) {
+        const std::string owner = e.spec["owner"];
+        expected.push_back(owner == "none" ? "no process holds a descriptor" : "held by a " + owner + " process");
+        for (const SocketInfo* s : matched) {
+            bool held = false;
+            if (s->inode != 0)
+                for (const auto& [holder_side, table] : cp->owners)
+                    if (table.count(s->inode) && (owner == "none" || holder_side == owner)) held = true;
+            if (held == (owner == "none")) {
+                problems.push_back((held ? "held by a process" : "no " + owner + " process holds it") + std::string(" on :") + std::to_string(s->sport));
+                break;
+            }
+        }
+    }
+    if (e.spec.contains("timer")) {
+        static const char* names[] = {"none", "retransmit", "keepalive", "timewait", "probe"};
+        const std::string timer = e.spec["timer"];
+        expected.push_back("timer " + timer);
+        for (const SocketInfo* s : matched) {
+            const std::string has = s->timer < 5 ? names[s->timer] : "timer " + std::to_string(s->timer);
+            if (timer == "on" ? s->timer == 0 : has != timer) {
+                problems.push_back("timer " + has + " on :" + std::to_string(s->sport));
+                break;
+            }
+        }
     }
     std::string all;
     for (const auto& [name, n] : census) all += (all.empty() ? "" : ", ") + std::to_string(n) + " " + name;
@@ -314,6 +358,57 @@ Outcome check_exit(const Expectation& e, const Observations& seen) {
     return o;
 }
 
+// When a moment of the run happened, or nullopt when it never did.
+std::optional<int64_t> moment_time(const std::string& moment, const Observations& seen) {
+    std::istringstream words(moment);
+    std::string kind, a, b;
+    words >> kind >> a >> b;
+    if (kind == "checkpoint") {
+        if (const Checkpoint* c = seen.checkpoint(a)) return c->time_ns;
+    } else if (kind == "transition") {
+        const std::string from = b.substr(0, b.find('>')), to = b.substr(b.find('>') + 1);
+        for (const auto& t : seen.trace)
+            if (t.name == "inet_sock_set_state" && seen.side_of(t.saddr) == a && t.oldstate == from && t.newstate == to)
+                return t.time_ns;
+    } else if (kind == "call") {
+        for (const auto& ev : seen.events)
+            if (ev.side == a && ev.body.value("call", "") == b) return ev.time_ns;
+    } else if (kind == "packet") {
+        const uint8_t flags = parse_flags(b).value_or(0);
+        for (const auto& s : seen.segments)
+            if (seen.side_of(s.src) == a && s.flags == flags) return s.time_ns;
+    }
+    return std::nullopt;
+}
+
+// The time between two moments is one kernel timer of `timer` seconds: it must fall in the window
+// that timer can fire in, widened by how late an "until" checkpoint may notice it.
+Outcome check_interval(const Expectation& e, const Observations& seen, const Lookup& lookup, const Timing& timing) {
+    const std::string from = e.spec["interval"]["from"], to = e.spec["interval"]["to"];
+    Value timer = value_of(e.spec["timer"], lookup);
+    Window w = timer_window(timer.number, timing.hz, timing.slack + seen.poll_interval);
+    Outcome o;
+    std::ostringstream expected;
+    expected << timer.shown << " s from " << from << " to " << to << " (window " << w.lo << " to " << w.hi << " s)";
+    o.expected = expected.str();
+    auto start = moment_time(from, seen), end = moment_time(to, seen);
+    if (!start || !end) {
+        o.observed = (!start ? from : to) + " never happened";
+        if (!seen.traced && (from.rfind("transition", 0) == 0 || to.rfind("transition", 0) == 0)) {
+            o.skipped = true;
+            o.observed = "not checked: " + seen.trace_note;
+        }
+        return o;
+    }
+    const double gap = static_cast<double>(*end - *start) / 1e9;
+    o.passed = gap >= w.lo && gap <= w.hi;
+    std::ostringstream observed;
+    observed << gap << " s";
+    o.observed = observed.str();
+    o.at = seen.seconds(*end);
+    return o;
+}
+
 Outcome check_trace(const Expectation& e, const Observations& seen, const Lookup& lookup) {
     auto [side, event] = two_words(e.spec["trace"].get<std::string>());
     Outcome o;
@@ -335,6 +430,11 @@ Outcome check_trace(const Expectation& e, const Observations& seen, const Lookup
     return o;
 }
 
+bool applies(const std::string& when, const Observations& seen, const Lookup& lookup) {
+    if (auto kernel = parse_kernel_condition(when)) return kernel->holds(seen.kernel_major, seen.kernel_minor);
+    return evaluate(when, lookup) != 0;
+}
+
 }  // namespace
 
 std::string describe(const Expectation& e) {
@@ -342,12 +442,13 @@ std::string describe(const Expectation& e) {
     std::string text;
     if (e.kind == "call") {
         text = j["call"].get<std::string>() + "()";
+        if (j.contains("role")) text += " in the " + j["role"].get<std::string>();
         if (j.contains("ret")) text += " = " + expr_text(j["ret"]);
         if (j.contains("errno")) text += " " + j["errno"].get<std::string>();
-        text += ", " + expr_text(j["count"]) + " times";
+        text += j.contains("nth") ? ", call " + j["nth"].dump() : ", " + expr_text(j["count"]) + " times";
     } else if (e.kind == "socket") {
         text = j["socket"].get<std::string>() + " " + j["state"].get<std::string>() + " at " + j["at"].get<std::string>();
-        for (const char* k : {"count", "recv_q", "send_q", "inode"})
+        for (const char* k : {"count", "recv_q", "send_q", "inode", "owner", "timer"})
             if (j.contains(k)) text += std::string(" ") + k + "=" + expr_text(j[k]);
     } else if (e.kind == "transitions") {
         text = j["transitions"].get<std::string>() + " ";
@@ -364,7 +465,11 @@ std::string describe(const Expectation& e) {
         text = j["exit"].get<std::string>() + (j.contains("status") ? " exits " + j["status"].dump() : " dies of " + j["signal"].get<std::string>());
     } else if (e.kind == "trace") {
         text = j["trace"].get<std::string>() + " events: " + expr_text(j["count"]);
+    } else if (e.kind == "interval") {
+        text = "from " + j["interval"]["from"].get<std::string>() + " to " + j["interval"]["to"].get<std::string>() +
+               ": " + expr_text(j["timer"]) + " s";
     }
+    if (!e.when.empty()) text += " [when " + e.when + "]";
     return text;
 }
 
@@ -373,6 +478,16 @@ std::vector<Outcome> check(const std::vector<Expectation>& expectations, const O
     std::vector<Outcome> outcomes;
     for (const auto& e : expectations) {
         Outcome o;
+        if (!e.when.empty() && !applies(e.when, seen, lookup)) {
+            o.skipped = true;
+            o.observed = "not checked: it holds only when " + e.when + " (kernel " + std::to_string(seen.kernel_major) + "." +
+                         std::to_string(seen.kernel_minor) + ")";
+            o.where = e.where;
+            o.text = describe(e);
+            o.why = e.spec.value("why", "");
+            outcomes.push_back(o);
+            continue;
+        }
         try {
             if (e.kind == "call") o = check_call(e, seen, lookup);
             else if (e.kind == "socket") o = check_socket(e, seen, lookup);
@@ -382,6 +497,7 @@ std::vector<Outcome> check(const std::vector<Expectation>& expectations, const O
             else if (e.kind == "counter") o = check_counter(e, seen, lookup);
             else if (e.kind == "exit") o = check_exit(e, seen);
             else if (e.kind == "trace") o = check_trace(e, seen, lookup);
+            else if (e.kind == "interval") o = check_interval(e, seen, lookup, timing);
         } catch (const ExprError& err) {
             o.passed = false;
             o.observed = err.what();

@@ -8,6 +8,7 @@
 #include "capture/capture.hpp"
 #include "expectations/kernel_rules.hpp"
 #include "observation/counters.hpp"
+#include "observation/owners.hpp"
 #include "observation/sockdiag.hpp"
 #include "observation/tracefs.hpp"
 #include "process/program.hpp"
@@ -19,10 +20,12 @@ struct Checkpoint {
     int64_t time_ns = 0;
     std::map<std::string, std::vector<SocketInfo>> sockets;  // side -> sock_diag dump
     std::map<std::string, Counters> counters;                // side -> TCP counters
+    std::map<std::string, std::map<uint64_t, std::vector<Owner>>> owners;  // side -> inode -> holders
 };
 
 struct Observations {
     int64_t start_ns = 0;                          // the run's time zero
+    int kernel_major = 0, kernel_minor = 0;        // the running kernel's release
     std::map<std::string, std::string> address;   // side -> its address
     std::map<std::string, Sysctls> sysctls;        // side -> effective values
     std::vector<ProgramEvent> events;
@@ -32,6 +35,7 @@ struct Observations {
     std::string trace_note;                        // why not, when not
     std::vector<TraceEvent> trace;
     std::vector<Segment> segments;                 // times converted to CLOCK_MONOTONIC
+    double poll_interval = 0;                      // how late an "until" checkpoint may see its condition
 
     // "client" or "server" for an address of this run, "" otherwise.
     std::string side_of(const std::string& address) const;

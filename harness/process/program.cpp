@@ -62,6 +62,9 @@ void Program::read_line() {
         ProgramEvent event{side_, monotonic_ns(), nullptr};
         event.body = nlohmann::json::parse(line, nullptr, false);
         if (!event.body.is_object()) event.body = {{"output", line}};
+        // The program stamps its reports with the same clock; a stamp from the future is not believed.
+        if (auto t = event.body.find("t"); t != event.body.end() && t->is_number_integer() && t->get<int64_t>() <= event.time_ns)
+            event.time_ns = t->get<int64_t>();
         if (event.body.contains("step") && event.body["step"].is_string())
             blocked_at_ = event.body["step"].get<std::string>();
         on_event_(event);

@@ -12,6 +12,8 @@
 #include <netinet/in.h>
 #include <unistd.h>
 
+#include <time.h>
+
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -24,26 +26,41 @@ namespace lab {
 
 inline bool by_hand() { return ::isatty(STDOUT_FILENO); }
 
+// CLOCK_MONOTONIC, the clock of the kernel's trace events, so the harness can place each report
+// on the run's timeline where it happened rather than where it was read.
+inline long long now_ns() {
+    timespec ts{};
+    ::clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
 // Reports a syscall's result and returns it unchanged; errno is kept for the caller too.
 inline long result(const char* call, long ret) {
     const int err = errno;
+    const long long t = now_ns();
     const char* name = ret < 0 ? ::strerrorname_np(err) : "";
     if (by_hand())
         std::printf("%s() = %ld%s%s\n", call, ret, ret < 0 ? " " : "", ret < 0 ? name : "");
     else
-        std::printf("{\"call\":\"%s\",\"ret\":%ld,\"errno\":\"%s\"}\n", call, ret, name ? name : "");
+        std::printf("{\"call\":\"%s\",\"ret\":%ld,\"errno\":\"%s\",\"t\":%lld}\n", call, ret, name ? name : "", t);
     std::fflush(stdout);
     errno = err;
     return ret;
 }
 
 inline void mark(const char* name) {
-    std::printf(by_hand() ? "-- %s\n" : "{\"mark\":\"%s\"}\n", name);
+    if (by_hand())
+        std::printf("-- %s\n", name);
+    else
+        std::printf("{\"mark\":\"%s\",\"t\":%lld}\n", name, now_ns());
     std::fflush(stdout);
 }
 
 inline void step(const char* name) {
-    std::printf(by_hand() ? "-- %s: press Enter to go on " : "{\"step\":\"%s\"}\n", name);
+    if (by_hand())
+        std::printf("-- %s: press Enter to go on ", name);
+    else
+        std::printf("{\"step\":\"%s\",\"t\":%lld}\n", name, now_ns());
     std::fflush(stdout);
     std::string line;
     if (!std::getline(std::cin, line)) std::exit(0);  // stdin closed: the harness is done with us

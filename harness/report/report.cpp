@@ -216,7 +216,16 @@ json checkpoint_json(const Observations& seen, const Checkpoint& cp) {
     json sockets = json::object(), counters = json::object();
     for (const auto& [side, list] : cp.sockets) {
         sockets[side] = json::array();
-        for (const auto& s : list) sockets[side].push_back(socket_json(s));
+        const auto owners = cp.owners.find(side);
+        for (const auto& s : list) {
+            json one = socket_json(s);
+            // What lsof would show: the processes with a descriptor for this socket, if any.
+            one["owners"] = json::array();
+            if (owners != cp.owners.end() && s.inode != 0)
+                if (auto it = owners->second.find(s.inode); it != owners->second.end())
+                    for (const auto& o : it->second) one["owners"].push_back({{"pid", o.pid}, {"comm", o.comm}, {"fd", o.fd}});
+            sockets[side].push_back(one);
+        }
     }
     for (const auto& [side, values] : cp.counters) counters[side] = nonzero_tcp_counters(values);
     return {{"name", cp.name},
@@ -570,7 +579,7 @@ void render_header(std::string& out, const Style& style, const RunInfo& run) {
     if (!run.run_id.empty()) run_line += ", run " + run.run_id;
     if (!run.started_utc.empty()) run_line += ", started " + run.started_utc;
     char duration[32];
-    std::snprintf(duration, sizeof duration, ", %.2f s", run.duration_s);
+    std::snprintf(duration, sizeof duration, ", took %.2fs", run.duration_s);
     for (const auto& l : wrap(run_line + duration, "  ")) out += l + "\n";
     std::string params;
     for (const auto& [name, value] : run.params)

@@ -3,6 +3,7 @@
 #include <cctype>
 #include <cmath>
 #include <cstdlib>
+#include <string>
 #include <vector>
 
 namespace socklab {
@@ -14,7 +15,7 @@ public:
     Parser(const std::string& text, const Lookup& lookup) : text_(text), lookup_(lookup) {}
 
     double parse() {
-        double value = sum();
+        double value = comparison();
         skip_space();
         if (pos_ != text_.size()) fail("unexpected '" + std::string(1, text_[pos_]) + "'");
         return value;
@@ -39,6 +40,22 @@ private:
             return true;
         }
         return false;
+    }
+    // a < b, a == b, ...: 1 when it holds, 0 when not (for "when" conditions).
+    double comparison() {
+        double left = sum();
+        skip_space();
+        static const char* ops[] = {"<=", ">=", "==", "!=", "<", ">"};
+        for (const char* op : ops) {
+            const size_t n = std::char_traits<char>::length(op);
+            if (text_.compare(pos_, n, op) != 0) continue;
+            pos_ += n;
+            double right = sum();
+            const std::string o = op;
+            return o == "<=" ? left <= right : o == ">=" ? left >= right : o == "==" ? left == right
+                 : o == "!=" ? left != right : o == "<"  ? left < right   : left > right;
+        }
+        return left;
     }
     double sum() {
         double value = product();

@@ -17,7 +17,7 @@ struct ExprError : std::runtime_error {
 };
 
 // Grammar: numbers, names ([A-Za-z_][A-Za-z0-9_.]*), + - * / unary -, parentheses,
-// min(a, b, ...), max(a, b, ...). Throws ExprError naming the problem and the expression.
+// min(a, b, ...), max(a, b, ...), and one comparison (< <= > >= == !=) giving 1 or 0. Throws ExprError naming the problem and the expression.
 double evaluate(const std::string& expr, const Lookup& lookup);
 
 }  // namespace socklab

@@ -7,6 +7,7 @@
 
 #include <boost/asio/signal_set.hpp>
 #include <chrono>
+#include <cstdio>
 #include <cmath>
 #include <filesystem>
 #include <functional>
@@ -17,6 +18,7 @@
 #include "capture/capture.hpp"
 #include "expectations/expect.hpp"
 #include "observation/counters.hpp"
+#include "observation/owners.hpp"
 #include "observation/sockdiag.hpp"
 #include "observation/tracefs.hpp"
 #include "process/program.hpp"
@@ -98,6 +100,7 @@ private:
     double eval(const std::string& expr) const;
 
     void check_tools() const;
+    std::string fill_in(std::string text) const;
     void set_up();
     void play(const Step& step);
     void pump_until(const std::function<bool()>& done, double within, const std::string& what,
@@ -193,6 +196,7 @@ Checkpoint Run::snapshot(const std::string& name) {
     for (const auto& side : kSides) {
         c.sockets[side] = diag_[side]->dump();
         c.counters[side] = read_counters(topology_->host(side).netns);
+        c.owners[side] = socket_owners(topology_->host(side).netns);
     }
     return c;
 }
@@ -263,10 +267,17 @@ void Run::play(const Step& step) {
         read_trace();
         seen_.checkpoints.push_back(snapshot(step.name));
         say("checkpoint " + step.name);
-    } else if (step.verb == "nft") {
-        say("nft in the " + step.side + " namespace: " + step.script);
-        CommandResult r = run_command({"nft", "-f", "-"}, topology_->host(step.side).netns, step.script + "\n");
-        if (r.status != 0) throw StepFailure(step.where + ": nft refused the script: " + r.output);
+    } else if (step.verb == "nft" || step.verb == "ip") {
+        const std::string text = fill_in(step.script);
+        say(step.verb + " in the " + step.side + " namespace: " + text);
+        std::vector<std::string> argv{"nft", "-f", "-"};
+        if (step.verb == "ip") {
+            argv = {"ip"};
+            std::istringstream words(text);
+            for (std::string w; words >> w;) argv.push_back(w);
+        }
+        CommandResult r = run_command(argv, topology_->host(step.side).netns, step.verb == "nft" ? text + "\n" : "");
+        if (r.status != 0) throw StepFailure(step.where + ": " + step.verb + " refused: " + r.output);
     } else if (step.verb == "until") {
         const std::string state = step.until["state"];
         const double count = eval(step.until["count"].is_string() ? step.until["count"].get<std::string>() : step.until["count"].dump());
@@ -287,6 +298,18 @@ void Run::play(const Step& step) {
             say("checkpoint " + step.name);
         }
     }
+}
+
+// Names a script may use for the run's own addresses and interfaces, which differ run to run.
+std::string Run::fill_in(std::string text) const {
+    std::map<std::string, std::string> names{{"{port}", std::to_string(kServerPort)}};
+    for (const auto& side : kSides) {
+        names["{" + side + ".addr}"] = topology_->host(side).address;
+        names["{" + side + ".if}"] = topology_->host(side).ifname;
+    }
+    for (const auto& [name, value] : names)
+        for (size_t at; (at = text.find(name)) != std::string::npos;) text.replace(at, name.size(), value);
+    return text;
 }
 
 // Programs are given a moment to end on their own, then killed; either way the exit is recorded.
@@ -330,6 +353,8 @@ RunResult Run::run() {
     utsname u{};
     ::uname(&u);
     info.kernel = u.release;
+    std::sscanf(u.release, "%d.%d", &seen_.kernel_major, &seen_.kernel_minor);
+    seen_.poll_interval = kPollInterval;
 
     check_tools();
     try {

@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <optional>
 #include <set>
 #include <sstream>
 
@@ -93,6 +94,38 @@ public:
         if (!is_tcp_state_name(s)) fail(where, "unknown TCP state \"" + s + "\" (e.g. ESTABLISHED, SYN_SENT, TIME_WAIT)");
         return s;
     }
+    // "kernel >= 6.18" (release numbers compared as such), or an expression that is 0 or not.
+    std::string condition(const json& j, const std::string& where) const {
+        std::string text = str(j, where);
+        if (text.rfind("kernel", 0) == 0) {
+            if (!parse_kernel_condition(text)) fail(where, "write e.g. \"kernel >= 6.18\"");
+        } else {
+            expr(j, where);
+        }
+        return text;
+    }
+    // A moment of the run: "checkpoint NAME", "transition SIDE OLD>NEW", "call SIDE NAME", "packet SIDE FLAGS".
+    void moment(const json& j, const std::string& where, const std::set<std::string>& checkpoints) const {
+        std::istringstream words(str(j, where));
+        std::string kind, a, b;
+        words >> kind >> a >> b;
+        if (kind == "checkpoint" && b.empty()) {
+            if (!checkpoints.count(a)) fail(where, "no step makes checkpoint \"" + a + "\"");
+        } else if (kind == "transition") {
+            side(a, where);
+            auto gt = b.find('>');
+            if (gt == std::string::npos) fail(where, "write \"transition <side> OLD>NEW\"");
+            state(b.substr(0, gt), where);
+            state(b.substr(gt + 1), where);
+        } else if (kind == "call" && !b.empty()) {
+            side(a, where);
+        } else if (kind == "packet") {
+            side_and_flags(a + " " + b, where);
+        } else {
+            fail(where, "a moment is \"checkpoint NAME\", \"transition SIDE OLD>NEW\", \"call SIDE NAME\" or \"packet SIDE FLAGS\"");
+        }
+    }
+
     // "client S." -> side and flags
     void side_and_flags(const json& j, const std::string& where) const {
         std::istringstream words(str(j, where));
@@ -118,6 +151,29 @@ private:
     }
 };
 
+}  // namespace
+
+std::optional<KernelCondition> parse_kernel_condition(const std::string& text) {
+    std::istringstream in(text);
+    std::string word, op;
+    int major = 0, minor = 0;
+    char dot = 0;
+    if (!(in >> word >> op >> major >> dot >> minor) || word != "kernel" || dot != '.') return std::nullopt;
+    std::string rest;
+    if (in >> rest) return std::nullopt;
+    static const std::set<std::string> ops{"<", "<=", ">", ">=", "==", "!="};
+    if (!ops.count(op)) return std::nullopt;
+    return KernelCondition{op, major, minor};
+}
+
+bool KernelCondition::holds(int running_major, int running_minor) const {
+    const auto running = std::make_pair(running_major, running_minor), bound = std::make_pair(major, minor);
+    return op == "<" ? running < bound : op == "<=" ? running <= bound : op == ">" ? running > bound
+         : op == ">=" ? running >= bound : op == "==" ? running == bound : running != bound;
+}
+
+namespace {
+
 int line_of(const std::string& text, size_t byte) {
     byte = std::min(byte, text.size());
     return 1 + static_cast<int>(std::count(text.begin(), text.begin() + static_cast<long>(byte), '\n'));
@@ -130,20 +186,26 @@ void check_errno_name(const Checker& c, const json& j, const std::string& where)
     if (!names.count(e)) c.fail(where, "unknown errno name \"" + e + "\"");
 }
 
-Expectation parse_expectation(const Checker& c, const json& j, const std::string& where,
+Expectation parse_expectation(const Checker& c, const json& spec, const std::string& where,
                               const std::set<std::string>& checkpoints) {
     static const std::vector<std::string> kinds{"call", "socket", "transitions", "packets",
-                                                "retransmits", "counter", "exit", "trace"};
+                                                "retransmits", "counter", "exit", "trace", "interval"};
     Expectation e;
     e.where = where;
-    e.spec = j;
-    if (!j.is_object()) c.fail(where, "expected an object");
+    if (!spec.is_object()) c.fail(where, "expected an object");
+    if (spec.contains("when")) e.when = c.condition(spec["when"], where + ".when");
+    e.spec = spec;
+    e.spec.erase("when");
+    const json& j = e.spec;
     for (const auto& k : kinds)
         if (j.contains(k)) e.kind = k;
-    if (e.kind.empty()) c.fail(where, "an expectation needs one of: call, socket, transitions, packets, retransmits, counter, exit, trace");
+    if (e.kind.empty()) c.fail(where, "an expectation needs one of: call, socket, transitions, packets, retransmits, counter, exit, trace, interval");
     const std::string w = where + "." + e.kind;
     if (e.kind == "call") {
-        c.keys(j, where, {"call", "count", "why"}, {"ret", "errno"});
+        c.keys(j, where, {"call", "why"}, {"count", "nth", "ret", "errno", "role"});
+        if (j.contains("count") == j.contains("nth")) c.fail(where, "give exactly one of count (how many matching calls) and nth (the nth call)");
+        if (j.contains("nth") && (!j["nth"].is_number_integer() || j["nth"].get<int>() < 1)) c.fail(where + ".nth", "expected a whole number from 1");
+        if (j.contains("role")) c.str(j["role"], where + ".role");
         std::istringstream words(c.str(j["call"], w));
         std::string side, name;
         words >> side >> name;
@@ -151,9 +213,19 @@ Expectation parse_expectation(const Checker& c, const json& j, const std::string
         if (name.empty()) c.fail(w, "write \"<side> <syscall>\", e.g. \"client connect\"");
         if (j.contains("ret")) c.expr(j["ret"], where + ".ret");
         if (j.contains("errno")) check_errno_name(c, j["errno"], where + ".errno");
-        c.expr(j["count"], where + ".count");
+        if (j.contains("count")) c.expr(j["count"], where + ".count");
     } else if (e.kind == "socket") {
-        c.keys(j, where, {"socket", "at", "state", "why"}, {"count", "recv_q", "send_q", "inode"});
+        c.keys(j, where, {"socket", "at", "state", "why"}, {"count", "recv_q", "send_q", "inode", "owner", "timer"});
+        if (j.contains("owner")) {
+            std::string owner = c.str(j["owner"], where + ".owner");
+            if (owner != "none" && owner != "client" && owner != "server")
+                c.fail(where + ".owner", "use \"none\" (no process has a descriptor for it) or the side whose process has one");
+        }
+        if (j.contains("timer")) {
+            static const std::set<std::string> timers{"none", "on", "retransmit", "keepalive", "timewait", "probe"};
+            if (!timers.count(c.str(j["timer"], where + ".timer")))
+                c.fail(where + ".timer", "use none, on, retransmit, keepalive, timewait or probe");
+        }
         c.side(j["socket"], w);
         std::string at = c.str(j["at"], where + ".at");
         if (!checkpoints.count(at)) c.fail(where + ".at", "no step makes checkpoint \"" + at + "\"");
@@ -198,6 +270,11 @@ Expectation parse_expectation(const Checker& c, const json& j, const std::string
             std::string sig = c.str(j["signal"], where + ".signal");
             if (sig != "SIGPIPE" && sig != "SIGKILL" && sig != "SIGTERM") c.fail(where + ".signal", "unknown signal \"" + sig + "\"");
         }
+    } else if (e.kind == "interval") {
+        c.keys(j, where, {"interval", "timer", "why"}, {});
+        c.keys(j["interval"], w, {"from", "to"}, {});
+        for (const char* end : {"from", "to"}) c.moment(j["interval"][end], w + "." + end, checkpoints);
+        c.expr(j["timer"], where + ".timer");
     } else if (e.kind == "trace") {
         c.keys(j, where, {"trace", "count", "why"}, {});
         std::istringstream words(c.str(j["trace"], w));
@@ -216,9 +293,9 @@ Step parse_step(const Checker& c, const json& j, const std::string& where) {
     Step s;
     s.where = where;
     if (!j.is_object()) c.fail(where, "expected an object");
-    for (const char* verb : {"start", "await", "release", "checkpoint", "nft", "until"})
+    for (const char* verb : {"start", "await", "release", "checkpoint", "nft", "ip", "until"})
         if (j.contains(verb)) s.verb = verb;
-    if (s.verb.empty()) c.fail(where, "a step needs one of: start, await, release, checkpoint, nft, until");
+    if (s.verb.empty()) c.fail(where, "a step needs one of: start, await, release, checkpoint, nft, ip, until");
     const std::string w = where + "." + s.verb;
     if (s.verb == "start") {
         c.keys(j, where, {"start"}, {});
@@ -238,6 +315,10 @@ Step parse_step(const Checker& c, const json& j, const std::string& where) {
         c.keys(j, where, {"nft", "script"}, {});
         s.side = c.side(j["nft"], w);
         s.script = c.str(j["script"], where + ".script");
+    } else if (s.verb == "ip") {
+        c.keys(j, where, {"ip", "args"}, {});
+        s.side = c.side(j["ip"], w);
+        s.script = c.str(j["args"], where + ".args");
     } else if (s.verb == "until") {
         c.keys(j, where, {"until", "within"}, {"checkpoint"});
         c.keys(j["until"], w, {"side", "state", "count"}, {});

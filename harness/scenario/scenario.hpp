@@ -2,6 +2,7 @@
 // runs, so a mistake is reported with its place in the file and nothing is half set up.
 #pragma once
 #include <map>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -21,19 +22,20 @@ struct Param {
 };
 
 struct Step {
-    std::string verb;     // start, await, release, checkpoint, nft, until
+    std::string verb;     // start, await, release, checkpoint, nft, ip, until
     std::string side;     // the program or namespace it acts on
     std::string name;     // await/release: the event or step name; checkpoint: its name
     std::string within;   // await/until: deadline in seconds (expression); empty: the default
-    std::string script;   // nft: the ruleset lines
+    std::string script;   // nft: the ruleset; ip: the arguments ({server.if}, {client.addr}... filled in)
     nlohmann::json until; // until: {"state": S, "count": expr} on the side's sockets
     std::string where;    // "variants.x.steps[2]", for messages
 };
 
 struct Expectation {
-    std::string kind;     // call, socket, transitions, packets, retransmits, counter, exit, trace
+    std::string kind;     // call, socket, transitions, packets, retransmits, counter, exit, trace, interval
     nlohmann::json spec;  // the object as written, already checked
     std::string where;
+    std::string when;     // empty, or a condition ("kernel >= 6.18", an expression): checked only where it holds
 };
 
 struct Variant {
@@ -61,6 +63,14 @@ struct ScenarioError : std::runtime_error {
 
 // Names an expression may use besides parameters and "<side>.<sysctl>": the kernel-rule values.
 const std::vector<std::string>& rule_names();
+
+// "kernel >= 6.18": a kernel-version bound, for expectations whose rule changed in some release.
+struct KernelCondition {
+    std::string op;
+    int major = 0, minor = 0;
+    bool holds(int running_major, int running_minor) const;
+};
+std::optional<KernelCondition> parse_kernel_condition(const std::string& text);
 
 // Parses and checks a description; throws ScenarioError("<file>:<line>: ..." or "<file>: <path>: ...").
 Scenario parse_scenario(const std::string& text, const std::string& file);
