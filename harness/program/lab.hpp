@@ -34,15 +34,26 @@ inline long long now_ns() {
     return ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
+// After fork(), lab::role("child") labels the child's reports, so parent and child can be told apart.
+inline std::string& role() {
+    static std::string name;
+    return name;
+}
+inline void role(const char* name) { role() = name; }
+
 // Reports a syscall's result and returns it unchanged; errno is kept for the caller too.
 inline long result(const char* call, long ret) {
     const int err = errno;
     const long long t = now_ns();
     const char* name = ret < 0 ? ::strerrorname_np(err) : "";
     if (by_hand())
-        std::printf("%s() = %ld%s%s\n", call, ret, ret < 0 ? " " : "", ret < 0 ? name : "");
-    else
+        std::printf("%s%s%s() = %ld%s%s\n", role().c_str(), role().empty() ? "" : ": ", call, ret, ret < 0 ? " " : "",
+                    ret < 0 ? name : "");
+    else if (role().empty())
         std::printf("{\"call\":\"%s\",\"ret\":%ld,\"errno\":\"%s\",\"t\":%lld}\n", call, ret, name ? name : "", t);
+    else
+        std::printf("{\"call\":\"%s\",\"ret\":%ld,\"errno\":\"%s\",\"t\":%lld,\"role\":\"%s\"}\n", call, ret,
+                    name ? name : "", t, role().c_str());
     std::fflush(stdout);
     errno = err;
     return ret;
