@@ -635,10 +635,13 @@ void render_expectations(std::string& out, const Style& style, const std::vector
         for (const auto& l : lines) out += l + "\n";
         if (o.skipped) {
             if (!o.observed.empty())
-                for (const auto& l : wrap(o.observed, detail + "not checked: ")) out += l + "\n";
+                for (const auto& l : wrap(o.observed, detail)) out += l + "\n";
             continue;
         }
-        if (o.passed) continue;
+        if (o.passed) {  // the values the formulas came to, so a pass teaches something too
+            for (const auto& l : wrap(o.expected, detail + "= ")) out += style.dim(l) + "\n";
+            continue;
+        }
         std::string evidence = "expected: " + o.expected + ", observed: " + o.observed;
         if (o.at) {
             char at[48];
