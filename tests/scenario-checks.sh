@@ -6,6 +6,8 @@
 #       tshark's count of SYN, SYN-ACK and RST segments in the newest run's pcap equals the report's
 #   killed <socklab> <scenario> <variant>
 #       a run killed with SIGKILL in the middle leaves nothing once the next run has swept
+#   census <socklab> <programs dir>
+#       socklab census counts the same sockets per state as ss in a namespace with a full queue
 set -euo pipefail
 what=$1
 shift
@@ -72,6 +74,36 @@ killed)
   ip netns list | grep "socklab-$pid-" && fail "namespaces of the killed run are still there"
   ls /sys/kernel/tracing/instances | grep "socklab-$pid-" && fail "tracefs instance of the killed run is still there"
   echo "the killed run $pid left nothing behind after the sweep"
+  ;;
+census)
+  socklab=$1 programs=$2
+  ns=sltest-census-$$
+  ip netns add "$ns"
+  trap 'ip netns pids "$ns" 2>/dev/null | xargs -r kill -9; ip netns del "$ns" 2>/dev/null' EXIT
+  ip -n "$ns" link set lo up
+  # backlog_overflow's programs on loopback: 3 connections wait in the accept queue, unaccepted.
+  # Both wait at their steps on one fifo; closing it at the end lets them finish.
+  fifo=$(mktemp -u)
+  mkfifo "$fifo"
+  ip netns exec "$ns" "$programs/backlog_overflow/server" --addr 127.0.0.1 --port 8080 --backlog 5 < "$fifo" > /dev/null &
+  ip netns exec "$ns" "$programs/backlog_overflow/client" --addr 127.0.0.1 --port 8080 --connections 3 < "$fifo" > /dev/null &
+  exec 3> "$fifo"
+  rm "$fifo"
+  for _ in $(seq 1 200); do [ "$(ip netns exec "$ns" ss -Htn state established | wc -l)" -ge 6 ] && break; sleep 0.02; done
+  json=$("$socklab" census --netns "$ns" --json)
+  echo "$json"
+  for pair in ESTABLISHED:established LISTEN:listening SYN_SENT:syn-sent TIME_WAIT:time-wait \
+              CLOSE_WAIT:close-wait FIN_WAIT2:fin-wait-2; do
+    key=${pair%%:*} state=${pair#*:}
+    ours=$(echo "$json" | python3 -c "import json,sys; print(json.load(sys.stdin)[0]['states'].get('$key', 0))")
+    theirs=$(ip netns exec "$ns" ss -Htan state "$state" | wc -l)
+    echo "$key: socklab census $ours, ss $theirs"
+    [ "$ours" -eq "$theirs" ] || fail "census counts $ours $key sockets, ss $theirs"
+  done
+  unowned=$(echo "$json" | python3 -c "import json,sys; print(json.load(sys.stdin)[0]['unowned'].get('ESTABLISHED', 0))")
+  [ "$unowned" -eq 3 ] || fail "census counts $unowned ESTABLISHED sockets without a process, expected the 3 unaccepted"
+  exec 3>&-
+  wait
   ;;
 *)
   fail "unknown check $what"

@@ -1,11 +1,18 @@
-// socklab: list the scenarios, run one (all its variants, or those named), sweep leftovers.
+// socklab: list the scenarios, run one (all its variants, or those named), count sockets per
+// state (census), sweep leftovers.
 // Exit status: 0 every expectation held, 1 one failed, 2 usage or environment error.
 #include <unistd.h>
+
+#include <chrono>
+#include <sstream>
+#include <thread>
 
 #include <CLI/CLI.hpp>
 #include <csignal>
 #include <iostream>
 
+#include "observation/census.hpp"
+#include "process/spawn.hpp"
 #include "scenario/run.hpp"
 #include "scenario/scenario.hpp"
 
@@ -43,6 +50,40 @@ int list(const std::string& root) {
         }
     }
     return 0;
+}
+
+// One census per namespace: the named ones, all of `ip netns list`, or (none named) our own.
+int census(std::vector<std::string> names, bool all, bool as_json, double watch) {
+    if (all) {
+        names.clear();
+        std::istringstream lines(run_command({"ip", "netns", "list"}).output);
+        for (std::string line; std::getline(lines, line);) names.push_back(line.substr(0, line.find(' ')));
+    }
+    if (names.empty() && !all) names.push_back("");
+    for (;;) {
+        nlohmann::json report = nlohmann::json::array();
+        for (const auto& name : names) {
+            Census c;
+            try {
+                c = take_census(SockDiag(name).dump());
+            } catch (const std::exception& e) {
+                return usage_error(e.what() + std::string(" (see ip netns list)"));
+            }
+            const std::string shown = name.empty() ? "(this namespace)" : name;
+            if (as_json) {
+                nlohmann::json one = census_json(c);
+                one["namespace"] = shown;
+                report.push_back(one);
+            } else {
+                std::cout << shown << "\n" << census_text(c);
+            }
+        }
+        if (as_json) std::cout << report.dump(2) << "\n";
+        if (watch <= 0) return 0;
+        std::cout << std::flush;
+        std::this_thread::sleep_for(std::chrono::duration<double>(watch));  // a display refresh, not a test wait
+        if (!as_json) std::cout << "\n";
+    }
 }
 
 int run(const std::string& root, const std::string& name, const std::vector<std::string>& variants,
@@ -110,6 +151,15 @@ int main(int argc, char** argv) {
     run_cmd->add_flag("--keep-netns", options.keep_netns, "leave the namespaces for inspection (ip netns list)");
     run_cmd->add_option("--color", color, "auto, always or never")->check(CLI::IsMember({"auto", "always", "never"}));
 
+    auto* census_cmd = app.add_subcommand("census", "count TCP sockets per state over sock_diag, as netstat | awk did");
+    std::vector<std::string> netns_names;
+    bool all_netns = false, as_json = false;
+    double watch = 0;
+    census_cmd->add_option("--netns", netns_names, "a named namespace (repeatable); default: this one");
+    census_cmd->add_flag("--all-netns", all_netns, "every namespace in ip netns list");
+    census_cmd->add_flag("--json", as_json, "JSON instead of text");
+    census_cmd->add_option("--watch", watch, "repeat every SECONDS until interrupted")->check(CLI::PositiveNumber);
+
     app.add_subcommand("sweep", "remove namespaces and tracefs instances left by runs that died");
 
     try {
@@ -119,6 +169,11 @@ int main(int argc, char** argv) {
     }
     try {
         if (app.got_subcommand("list")) return list(root);
+        if (app.got_subcommand("census")) {
+            if (::geteuid() != 0 && (all_netns || !netns_names.empty()))
+                return usage_error("socklab census --netns needs root to enter the namespace");
+            return census(netns_names, all_netns, as_json, watch);
+        }
         if (app.got_subcommand("sweep")) {
             if (::geteuid() != 0) return usage_error("socklab sweep needs root");
             for (const auto& line : sweep_leftovers()) std::cout << "removed " << line << "\n";

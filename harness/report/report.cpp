@@ -1,5 +1,7 @@
 #include "report/report.hpp"
 
+#include "observation/census.hpp"
+
 #include <algorithm>
 #include <cerrno>
 #include <cmath>
@@ -228,8 +230,11 @@ json checkpoint_json(const Observations& seen, const Checkpoint& cp) {
         }
     }
     for (const auto& [side, values] : cp.counters) counters[side] = nonzero_tcp_counters(values);
+    json census = json::object();
+    for (const auto& [side, list] : cp.sockets) census[side] = census_json(take_census(list));
     return {{"name", cp.name},
             {"t", rounded(seen.seconds(cp.time_ns))},
+            {"census", census},
             {"sockets", sockets},
             {"counters", counters}};
 }

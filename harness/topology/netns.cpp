@@ -10,7 +10,7 @@
 
 namespace socklab {
 
-std::string netns_path(const std::string& name) { return "/run/netns/" + name; }
+std::string netns_path(const std::string& name) { return name.empty() ? "/proc/self/ns/net" : "/run/netns/" + name; }
 
 NetnsEnter::NetnsEnter(const std::string& name) {
     home_fd_ = ::open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);

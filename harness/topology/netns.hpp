@@ -4,7 +4,7 @@
 
 namespace socklab {
 
-// Path of a named namespace's bind mount.
+// Path of a named namespace's bind mount; for "" the caller's own namespace.
 std::string netns_path(const std::string& name);
 
 // While alive, the calling thread is inside namespace `name`; the destructor returns it to
