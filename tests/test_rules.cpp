@@ -56,5 +56,6 @@ TEST_CASE("rule values for expressions") {
     CHECK(v["syn_sent.retransmits"] == 5);
     CHECK(v["syn_sent.timeout"] == 7);
     CHECK(v["syn_recv.retransmits"] == 2);
+    CHECK(v["syn_recv.first"] == 1);
     CHECK(v["syn_recv.lifetime"] == 7);
 }

@@ -97,6 +97,7 @@ std::map<std::string, double> rule_values(const Sysctls& client, const Sysctls& 
     return {{"syn_sent.retransmits", static_cast<double>(syn.retransmits.size())},
             {"syn_sent.timeout", syn.give_up},
             {"syn_recv.retransmits", static_cast<double>(synack.retransmits.size())},
+            {"syn_recv.first", synack.retransmits.empty() ? synack.give_up : synack.retransmits.front()},
             {"syn_recv.lifetime", synack.give_up}};
 }
 

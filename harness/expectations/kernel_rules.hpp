@@ -41,7 +41,7 @@ Window timer_window(double interval, int hz, double slack);
 int kernel_hz();
 
 // Values expressions may use: "syn_sent.retransmits", "syn_sent.timeout", "syn_recv.retransmits",
-// "syn_recv.lifetime" (see rule_names()).
+// "syn_recv.first" (the first SYN-ACK retransmit), "syn_recv.lifetime" (see rule_names()).
 std::map<std::string, double> rule_values(const Sysctls& client, const Sysctls& server);
 
 }  // namespace socklab

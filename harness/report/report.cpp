@@ -317,7 +317,8 @@ json report_json(const RunInfo& run, const Observations& seen, const std::vector
                    {"params", run.params},         {"pcap", run.pcap},
                    {"notes", run.notes},           {"traced", seen.traced},
                    {"trace_note", seen.trace_note}, {"addresses", seen.address},
-                   {"sysctls", seen.sysctls}};
+                   {"sysctls", seen.sysctls},      {"phases_s", run.phases}};
+    report["floor_s"] = run.floor_s ? json(*run.floor_s) : json(nullptr);
 
     json entries = json::array();
     for (const auto& e : timeline(seen)) {

@@ -2,6 +2,7 @@
 // terminal that lays the run out as a timeline of syscalls, states and packets between two hosts.
 #pragma once
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -21,6 +22,8 @@ struct RunInfo {
     std::string pcap;                // file name relative to the run directory
     std::vector<std::string> notes;  // e.g. "no tracefs: snapshots only"
     double duration_s = 0;
+    std::map<std::string, double> phases;  // seconds: setup, choreography, evidence (teardown follows)
+    std::optional<double> floor_s;         // the kernel timers the variant must wait for, from "floor"
 };
 
 // One line of the merged timeline.

@@ -330,6 +330,7 @@ RunResult Run::run() {
     seen_.start_ns = monotonic_ns();
     params_ = resolve_params(s_, v_, o_.set);  // bad --set: ScenarioError before anything is made
 
+    check_tools();
     const std::string run_id = v_.name + "-" + utc_now("%Y%m%dT%H%M%SZ") + "-" + std::to_string(::getpid());
     dir_ = o_.out_dir.empty() ? o_.captures_root + "/" + s_.name + "/" + run_id : o_.out_dir;
     std::filesystem::create_directories(dir_);
@@ -356,13 +357,17 @@ RunResult Run::run() {
     std::sscanf(u.release, "%d.%d", &seen_.kernel_major, &seen_.kernel_minor);
     seen_.poll_interval = kPollInterval;
 
-    check_tools();
     try {
         set_up();
     } catch (const std::exception& e) {
+        // Nothing was observed: leave no run directory that looks like a run.
+        std::error_code ec;
+        if (o_.out_dir.empty()) std::filesystem::remove_all(dir_, ec);
         throw EnvironmentError(e.what());
     }
     const int64_t clock_offset = realtime_ns() - monotonic_ns();
+    info.phases["setup"] = seconds_now();
+    if (!v_.floor.empty()) info.floor_s = eval(v_.floor);
 
     bool aborted = false;
     try {
@@ -380,6 +385,7 @@ RunResult Run::run() {
     if (aborted)
         for (auto& [side, p] : programs_) p->kill();
     finish_programs();
+    info.phases["choreography"] = seconds_now() - info.phases["setup"];
     read_trace();
     seen_.checkpoints.push_back(snapshot("end"));
 
@@ -394,6 +400,7 @@ RunResult Run::run() {
     }, Timing{kernel_hz(), 0.040});
     outcomes.insert(outcomes.end(), step_failures_.begin(), step_failures_.end());
     info.duration_s = seconds_now();
+    info.phases["evidence"] = info.duration_s - info.phases["setup"] - info.phases["choreography"];
 
     write_report(dir_ + "/report.json", report_json(info, seen_, outcomes));
     if (o_.out) *o_.out << render_terminal(info, seen_, outcomes, o_.color) << std::flush;

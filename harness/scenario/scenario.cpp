@@ -20,7 +20,8 @@ using nlohmann::json;
 const std::vector<std::string>& rule_names() {
     static const std::vector<std::string> names{
         "syn_sent.retransmits", "syn_sent.timeout",   // client SYN: retransmits before connect() fails, and when
-        "syn_recv.retransmits", "syn_recv.lifetime",  // server SYN-ACK: retransmits, and when the entry goes
+        "syn_recv.retransmits", "syn_recv.first",     // server SYN-ACK: retransmits, the first one,
+        "syn_recv.lifetime",                          // and when the entry goes
     };
     return names;
 }
@@ -396,10 +397,11 @@ Scenario parse_scenario(const std::string& text, const std::string& file) {
     if (!root["variants"].is_object() || root["variants"].empty()) c.fail("variants", "expected at least one variant");
     for (const auto& [name, vj] : root["variants"].items()) {
         const std::string w = "variants." + name;
-        c.keys(vj, w, {"doc", "steps"}, {"set", "args", "expect"});
+        c.keys(vj, w, {"doc", "steps"}, {"set", "args", "expect", "floor"});
         Variant v;
         v.name = name;
         v.doc = c.str(vj["doc"], w + ".doc");
+        if (vj.contains("floor")) v.floor = c.expr(vj["floor"], w + ".floor");
         if (vj.contains("set")) {
             c.object(vj["set"], w + ".set");
             for (const auto& [key, value] : vj["set"].items()) {

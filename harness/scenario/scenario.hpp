@@ -40,6 +40,7 @@ struct Expectation {
 
 struct Variant {
     std::string name, doc;
+    std::string floor;  // seconds of kernel timers the variant must wait for (expression), for benchmarks
     std::map<std::string, std::string> set;                       // parameter overrides (expressions)
     std::map<std::string, std::vector<std::pair<std::string, std::string>>> args;  // side -> (flag, expr)
     std::vector<Step> steps;
