@@ -6,6 +6,9 @@
 #       tshark's count of SYN, SYN-ACK and RST segments in the newest run's pcap equals the report's
 #   killed <socklab> <scenario> <variant>
 #       a run killed with SIGKILL in the middle leaves nothing once the next run has swept
+#   host-state <file>
+#       writes what the host's network looks like (addresses, routes, nft ruleset, TCP sysctls,
+#       namespaces that are not socklab's); host-compare <file> fails if it has changed since
 #   census <socklab> <programs dir>
 #       socklab census counts the same sockets per state as ss in a namespace with a full queue
 set -euo pipefail
@@ -74,6 +77,23 @@ killed)
   ip netns list | grep "socklab-$pid-" && fail "namespaces of the killed run are still there"
   ls /sys/kernel/tracing/instances | grep "socklab-$pid-" && fail "tracefs instance of the killed run is still there"
   echo "the killed run $pid left nothing behind after the sweep"
+  ;;
+host-state|host-compare)
+  file=$1
+  state() {
+    ip -o addr show; ip route show table all; ip -6 route show table all 2>/dev/null
+    nft list ruleset 2>/dev/null
+    sysctl -a 2>/dev/null | grep -E '^net\.(core\.somaxconn|ipv4\.tcp_)'
+    ip netns list | grep -v '^socklab-' || true
+    ip -o link show | grep -c veth || true
+  }
+  if [ "$what" = host-state ]; then
+    state > "$file"
+    echo "host state recorded in $file ($(wc -l < "$file") lines)"
+  else
+    diff <(cat "$file") <(state) || fail "the host's network changed during the tests (diff above)"
+    echo "the host's addresses, routes, nft ruleset, TCP sysctls and namespaces are as they were"
+  fi
   ;;
 census)
   socklab=$1 programs=$2
