@@ -238,23 +238,47 @@ std::string with_path(const std::string& path, const std::string& error) {
 
 }  // namespace
 
+namespace {
+
+// Every TCP segment of an open pcap; `name` says which file in messages.
+std::vector<Segment> read_segments(pcap_t* file, const std::string& name) {
+    int linktype = pcap_datalink(file);
+    std::vector<Segment> segments;
+    pcap_pkthdr* header = nullptr;
+    const u_char* data = nullptr;
+    int rc;
+    while ((rc = pcap_next_ex(file, &header, &data)) == 1) {
+        int64_t time_ns = int64_t(header->ts.tv_sec) * 1'000'000'000 + header->ts.tv_usec;
+        if (auto seg = decode_frame(data, header->caplen, linktype, time_ns)) segments.push_back(*seg);
+    }
+    // A damaged file (e.g. a cut-off last record) must not pass for a shorter capture.
+    if (rc != PCAP_ERROR_BREAK) throw std::runtime_error(with_path(name, pcap_geterr(file)));
+    return segments;
+}
+
+}  // namespace
+
 std::vector<Segment> read_pcap(const std::string& path) {
     char errbuf[PCAP_ERRBUF_SIZE] = {};
     // Nanosecond precision: libpcap scales microsecond files up, so time_ns is right for both.
     PcapHandle file(pcap_open_offline_with_tstamp_precision(path.c_str(), PCAP_TSTAMP_PRECISION_NANO, errbuf));
     if (!file) throw std::runtime_error(with_path(path, errbuf));
-    int linktype = pcap_datalink(file.get());
-    std::vector<Segment> segments;
-    pcap_pkthdr* header = nullptr;
-    const u_char* data = nullptr;
-    int rc;
-    while ((rc = pcap_next_ex(file.get(), &header, &data)) == 1) {
-        int64_t time_ns = int64_t(header->ts.tv_sec) * 1'000'000'000 + header->ts.tv_usec;
-        if (auto seg = decode_frame(data, header->caplen, linktype, time_ns)) segments.push_back(*seg);
+    return read_segments(file.get(), path);
+}
+
+std::vector<Segment> read_pcap_memory(const uint8_t* data, size_t size) {
+    // fmemopen cannot open an empty buffer; an empty file is not a pcap file either.
+    if (size == 0) throw std::runtime_error(with_path("(memory)", "empty"));
+    FILE* stream = ::fmemopen(const_cast<uint8_t*>(data), size, "rb");
+    if (!stream) throw std::runtime_error(with_path("(memory)", "fmemopen failed"));
+    char errbuf[PCAP_ERRBUF_SIZE] = {};
+    // On success the handle owns the stream and closes it; on failure we still do.
+    PcapHandle file(pcap_fopen_offline_with_tstamp_precision(stream, PCAP_TSTAMP_PRECISION_NANO, errbuf));
+    if (!file) {
+        std::fclose(stream);
+        throw std::runtime_error(with_path("(memory)", errbuf));
     }
-    // A damaged file (e.g. a cut-off last record) must not pass for a shorter capture.
-    if (rc != PCAP_ERROR_BREAK) throw std::runtime_error(with_path(path, pcap_geterr(file.get())));
-    return segments;
+    return read_segments(file.get(), "(memory)");
 }
 
 // ---------------------------------------------------------------------------------------------

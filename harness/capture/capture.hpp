@@ -35,6 +35,8 @@ std::optional<Segment> decode_frame(const uint8_t* data, size_t caplen, int link
 // All TCP segments of a pcap file, in file order. Throws std::runtime_error naming the file when
 // it cannot be opened or is not a pcap file.
 std::vector<Segment> read_pcap(const std::string& path);
+// The same from a pcap file's bytes in memory (for the fuzzer).
+std::vector<Segment> read_pcap_memory(const uint8_t* data, size_t size);
 
 // A running capture on `ifname` in namespace `netns`, written to `path`. The constructor returns
 // once the socket is bound, so every later packet is captured; stop() drains what the kernel

@@ -314,15 +314,16 @@ std::string Run::fill_in(std::string text) const {
 
 // Programs are given a moment to end on their own, then killed; either way the exit is recorded.
 void Run::finish_programs() {
-    for (auto& [side, p] : programs_) {
+    for (auto& [side, program] : programs_) {
+        Program& p = *program;  // lambdas cannot capture structured bindings in clang 14
         try {
-            pump_until([&] { return p->exit().has_value(); }, 5.0, side + " exit");
+            pump_until([&p] { return p.exit().has_value(); }, 5.0, side + " exit");
         } catch (const StepFailure&) {
             say("the " + side + " did not end: killed");
-            p->kill();
-            pump_until([&] { return p->exit().has_value(); }, 5.0, side + " exit after SIGKILL");
+            p.kill();
+            pump_until([&p] { return p.exit().has_value(); }, 5.0, side + " exit after SIGKILL");
         }
-        seen_.exits[side] = *p->exit();
+        seen_.exits[side] = *p.exit();
     }
 }
 

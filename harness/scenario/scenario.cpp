@@ -386,10 +386,11 @@ Scenario parse_scenario(const std::string& text, const std::string& file) {
         c.keys(j, where, {}, {"client", "server"});
         for (const auto& [side, flags] : j.items()) {
             if (!flags.is_object()) c.fail(where + "." + side, "expected an object of flag: value");
-            for (const auto& [flag, value] : flags.items()) {
+            for (const auto& item : flags.items()) {
+                const std::string flag = item.key();  // a variant's flag replaces the shared one
                 auto& list = v.args[side];
                 list.erase(std::remove_if(list.begin(), list.end(), [&](auto& a) { return a.first == flag; }), list.end());
-                list.emplace_back(flag, c.expr(value, where + "." + side + "." + flag));
+                list.emplace_back(flag, c.expr(item.value(), where + "." + side + "." + flag));
             }
         }
     };
