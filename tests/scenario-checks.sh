@@ -6,6 +6,9 @@
 #       tshark's count of SYN, SYN-ACK and RST segments in the newest run's pcap equals the report's
 #   killed <socklab> <scenario> <variant>
 #       a run killed with SIGKILL in the middle leaves nothing once the next run has swept
+#   unprivileged <socklab> <scenario> <variant>
+#       the variant passes when run as user nobody (in a user namespace, without tracefs), with the
+#       expectations that need tracefs skipped, not passed
 #   host-state <file>
 #       writes what the host's network looks like (addresses, routes, nft ruleset, TCP sysctls,
 #       namespaces that are not socklab's); host-compare <file> fails if it has changed since
@@ -77,6 +80,21 @@ killed)
   ip netns list | grep "socklab-$pid-" && fail "namespaces of the killed run are still there"
   ls /sys/kernel/tracing/instances | grep "socklab-$pid-" && fail "tracefs instance of the killed run is still there"
   echo "the killed run $pid left nothing behind after the sweep"
+  ;;
+unprivileged)
+  socklab=$1 scenario=$2 variant=$3
+  tmp=$(mktemp -d)
+  trap 'rm -rf "$tmp"' EXIT
+  chmod 1777 "$tmp"
+  set +e
+  setpriv --reuid=nobody --regid=nogroup --clear-groups \
+    "$socklab" run "$scenario" --variant "$variant" --captures "$tmp" --color never > "$tmp/out" 2>&1
+  status=$?
+  set -e
+  cat "$tmp/out"
+  [ "$status" -eq 0 ] || fail "the unprivileged run exited $status"
+  grep -q "running inside a user namespace" "$tmp/out" || fail "the run did not say it runs in a user namespace"
+  grep -Eq "[1-9][0-9]* skipped" "$tmp/out" || fail "no expectation was skipped, yet tracefs cannot be used here"
   ;;
 host-state|host-compare)
   file=$1
