@@ -151,3 +151,11 @@ TEST_CASE("packets, transitions, counters, exits, trace") {
     CHECK(skipped.skipped);
     CHECK(one({{"transitions", "client"}, {"path", {"SYN_SENT", "CLOSE"}}, {"count", 9}, {"why", "w"}}, seen).skipped);
 }
+
+TEST_CASE("call expectations: errno \"0\" means the call succeeded") {
+    Observations seen = backlog_run();  // 6 connect() = 0 (errno ""), 1 connect() = -1 ETIMEDOUT
+    CHECK(one({{"call", "client connect"}, {"errno", "0"}, {"count", "backlog + 1"}, {"why", "w"}}, seen).passed);
+    CHECK_FALSE(one({{"call", "client connect"}, {"errno", "0"}, {"count", 7}, {"why", "w"}}, seen).passed);
+    CHECK(one({{"call", "client connect"}, {"errno", "0"}, {"nth", 1}, {"why", "w"}}, seen).passed);
+    CHECK_FALSE(one({{"call", "client connect"}, {"errno", "0"}, {"nth", 7}, {"why", "w"}}, seen).passed);
+}

@@ -1,6 +1,7 @@
 #include "expectations/expect.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <map>
 #include <set>
@@ -99,7 +100,11 @@ Outcome check_call(const Expectation& e, const Observations& seen, const Lookup&
         sequence.push_back(result);
         bool match = nth == 0 || static_cast<int>(sequence.size()) == nth;
         if (e.spec.contains("ret")) match = match && ret == static_cast<long>(value_of(e.spec["ret"], lookup).number);
-        if (e.spec.contains("errno")) match = match && err == e.spec["errno"].get<std::string>();
+        // "errno": "0" stands for success, which the programs report with an empty errno.
+        if (e.spec.contains("errno")) {
+            const std::string want_err = e.spec["errno"].get<std::string>();
+            match = match && (want_err == "0" ? err.empty() : err == want_err);
+        }
         if (match) {
             ++count;
             at = seen.seconds(ev.time_ns);
@@ -430,6 +435,59 @@ Outcome check_trace(const Expectation& e, const Observations& seen, const Lookup
     return o;
 }
 
+// The value of a name for what the run observed (see is_observed_name), or nullopt for other names.
+std::optional<double> observed_value(const std::string& name, const Observations& seen) {
+    std::vector<std::string> parts;
+    std::istringstream in(name);
+    for (std::string part; std::getline(in, part, '.');) parts.push_back(part);
+    if (parts.size() != 5 || (parts[0] != "sockets" && parts[0] != "calls")) return std::nullopt;
+    const Checkpoint* cp = seen.checkpoint(parts[1]);
+    if (!cp) throw ExprError(name + ": the run never reached checkpoint " + parts[1]);
+    const std::string& side = parts[2];
+    double count = 0, sum = 0;
+    if (parts[0] == "sockets") {
+        if (parts[4] != "count" && parts[4] != "recv_q" && parts[4] != "send_q") return std::nullopt;
+        if (auto it = cp->sockets.find(side); it != cp->sockets.end())
+            for (const auto& s : it->second)
+                if (s.state == parts[3]) {
+                    ++count;
+                    sum += parts[4] == "recv_q" ? s.recv_q : s.send_q;
+                }
+        return parts[4] == "count" ? count : sum;
+    }
+    if (parts[4] != "count" && parts[4] != "total") return std::nullopt;
+    for (const auto& ev : seen.events)
+        if (ev.side == side && ev.time_ns <= cp->time_ns && ev.body.value("call", "") == parts[3]) {
+            ++count;
+            sum += std::max(0.0, static_cast<double>(ev.body.value("ret", 0L)));
+        }
+    return parts[4] == "count" ? count : sum;
+}
+
+// An expression over anything the expressions know, observed values included, that must not be 0.
+Outcome check_holds(const Expectation& e, const Lookup& lookup) {
+    const std::string text = e.spec["holds"];
+    Outcome o;
+    o.expected = text;
+    // Each name's value, so that the verdict can be followed.
+    std::set<std::string> shown;
+    for (size_t i = 0; i < text.size();) {
+        if (!(std::isalpha(static_cast<unsigned char>(text[i])) || text[i] == '_')) {
+            ++i;
+            continue;
+        }
+        size_t end = i;
+        while (end < text.size() && (std::isalnum(static_cast<unsigned char>(text[end])) || text[end] == '_' || text[end] == '.')) ++end;
+        const std::string name = text.substr(i, end - i);
+        i = end;
+        if (!shown.insert(name).second) continue;
+        if (auto v = lookup(name)) o.observed += (o.observed.empty() ? "" : ", ") + name + " = " + fmt(*v);
+    }
+    o.passed = evaluate(text, lookup) != 0;
+    o.observed += o.passed ? "" : std::string(o.observed.empty() ? "" : "; ") + "it does not hold";
+    return o;
+}
+
 bool applies(const std::string& when, const Observations& seen, const Lookup& lookup) {
     if (auto kernel = parse_kernel_condition(when)) return kernel->holds(seen.kernel_major, seen.kernel_minor);
     return evaluate(when, lookup) != 0;
@@ -465,6 +523,8 @@ std::string describe(const Expectation& e) {
         text = j["exit"].get<std::string>() + (j.contains("status") ? " exits " + j["status"].dump() : " dies of " + j["signal"].get<std::string>());
     } else if (e.kind == "trace") {
         text = j["trace"].get<std::string>() + " events: " + expr_text(j["count"]);
+    } else if (e.kind == "holds") {
+        text = "holds: " + j["holds"].get<std::string>();
     } else if (e.kind == "interval") {
         text = "from " + j["interval"]["from"].get<std::string>() + " to " + j["interval"]["to"].get<std::string>() +
                ": " + expr_text(j["timer"]) + " s";
@@ -473,8 +533,13 @@ std::string describe(const Expectation& e) {
     return text;
 }
 
-std::vector<Outcome> check(const std::vector<Expectation>& expectations, const Observations& seen, const Lookup& lookup,
+std::vector<Outcome> check(const std::vector<Expectation>& expectations, const Observations& seen, const Lookup& given,
                            const Timing& timing) {
+    // The description's names, and the values the run observed (sockets.*, calls.*).
+    const Lookup lookup = [&](const std::string& name) -> std::optional<double> {
+        if (auto v = observed_value(name, seen)) return v;
+        return given(name);
+    };
     std::vector<Outcome> outcomes;
     for (const auto& e : expectations) {
         Outcome o;
@@ -498,6 +563,7 @@ std::vector<Outcome> check(const std::vector<Expectation>& expectations, const O
             else if (e.kind == "exit") o = check_exit(e, seen);
             else if (e.kind == "trace") o = check_trace(e, seen, lookup);
             else if (e.kind == "interval") o = check_interval(e, seen, lookup, timing);
+            else if (e.kind == "holds") o = check_holds(e, lookup);
         } catch (const ExprError& err) {
             o.passed = false;
             o.observed = err.what();
