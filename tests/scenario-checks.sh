@@ -42,7 +42,8 @@ mutated)
   ;;
 tshark)
   captures=$1 scenario=$2 variant=$3
-  run=$(ls -td "$captures/$scenario/$variant"-* 2>/dev/null | head -1)
+  # The newest complete run (report.json is written last; a run in progress has none yet).
+  run=$(ls -td "$captures/$scenario/$variant"-*/report.json 2>/dev/null | head -1 | xargs -r dirname)
   [ -n "$run" ] || fail "no run of $scenario/$variant under $captures"
   count() { tshark -r "$run/capture.pcap" -Y "$1" 2>/dev/null | wc -l; }
   report() { python3 -c "import json,sys; r=json.load(open('$run/report.json')); print(sum(1 for p in r['packets'] if p['flags']==sys.argv[1]))" "$1"; }
@@ -61,7 +62,7 @@ killed)
   "$socklab" run "$scenario" --variant "$variant" --color never --captures "$tmp" > "$tmp/out" 2>&1 &
   pid=$!
   # Wait until the run is in the middle: both programs started.
-  for _ in $(seq 1 200); do
+  for _ in $(seq 1 600); do  # up to 30 s on a loaded machine
     grep -q "start client" "$tmp/out" && break
     sleep 0.05
   done
@@ -71,9 +72,11 @@ killed)
   kill -9 "$pid"
   wait "$pid" 2>/dev/null || true
   # The programs die with the harness (PR_SET_PDEATHSIG); give the kernel a moment to reap them.
+  # A zombie waiting for init to reap it is dead; only a running program counts.
+  running() { [ -e "/proc/$1" ] && ! grep -q '^State:.*Z' "/proc/$1/status" 2>/dev/null; }
   for p in $programs; do
-    for _ in $(seq 1 100); do [ -e "/proc/$p" ] || break; sleep 0.02; done
-    [ -e "/proc/$p" ] && fail "program $p outlived its harness"
+    for _ in $(seq 1 250); do running "$p" || break; sleep 0.02; done
+    running "$p" && fail "program $p outlived its harness"
   done
   ip netns list | grep -q "socklab-$pid-" || fail "the killed run left no namespaces: nothing was tested"
   "$socklab" sweep

@@ -159,3 +159,46 @@ TEST_CASE("call expectations: errno \"0\" means the call succeeded") {
     CHECK(one({{"call", "client connect"}, {"errno", "0"}, {"nth", 1}, {"why", "w"}}, seen).passed);
     CHECK_FALSE(one({{"call", "client connect"}, {"errno", "0"}, {"nth", 7}, {"why", "w"}}, seen).passed);
 }
+
+TEST_CASE("holds: an expression over what the run observed") {
+    Observations seen = backlog_run();
+    // Two sends before checkpoint full (100 and 50 bytes, one EAGAIN), one after it.
+    seen.events.push_back({"client", 1 * kSecond, {{"call", "send"}, {"ret", 100}, {"errno", ""}}});
+    seen.events.push_back({"client", 2 * kSecond, {{"call", "send"}, {"ret", 50}, {"errno", ""}}});
+    seen.events.push_back({"client", 3 * kSecond, {{"call", "send"}, {"ret", -1}, {"errno", "EAGAIN"}}});
+    seen.events.push_back({"client", 8 * kSecond, {{"call", "send"}, {"ret", 7}, {"errno", ""}}});
+    SocketInfo sender;
+    sender.state = "ESTABLISHED";
+    sender.send_q = 120;
+    seen.checkpoints[0].sockets["client"] = {sender};
+    seen.checkpoints[1].time_ns = 9 * kSecond;  // end: after every send
+    auto holds = [&](const std::string& text) {
+        Expectation e;
+        e.kind = "holds";
+        e.spec = {{"holds", text}, {"why", "w"}};
+        e.where = "test";
+        return check({e}, seen, [](const std::string& n) -> std::optional<double> {
+            if (n == "backlog") return 5;
+            return std::nullopt;
+        }, Timing{250, 0.04}).at(0);
+    };
+    // At full: the listener's Recv-Q is 6; the client's sends so far total 150 in 3 calls.
+    Outcome sum = holds("sockets.full.client.ESTABLISHED.send_q + 30 == calls.full.client.send.total");
+    CHECK(sum.passed);
+    CHECK_THAT(sum.observed, Catch::Contains("sockets.full.client.ESTABLISHED.send_q = 120") &&
+                                 Catch::Contains("calls.full.client.send.total = 150"));
+    CHECK(holds("calls.full.client.send.count == 3").passed);
+    CHECK(holds("calls.full.client.send.EAGAIN == 1").passed);
+    CHECK(holds("calls.end.client.send.EPIPE == 0").passed);
+    CHECK(holds("calls.end.client.send.total == 157").passed);
+    CHECK(holds("sockets.full.server.LISTEN.recv_q == backlog + 1").passed);
+    CHECK(holds("sockets.full.server.ESTABLISHED.count == 0").passed);
+    Outcome wrong = holds("sockets.full.client.ESTABLISHED.send_q > 120");
+    CHECK_FALSE(wrong.passed);
+    CHECK_THAT(wrong.observed, Catch::Contains("= 120") && Catch::Contains("it does not hold"));
+    Outcome missing = holds("sockets.nowhere.client.ESTABLISHED.send_q > 0");
+    CHECK_FALSE(missing.passed);
+    CHECK_THAT(missing.observed, Catch::Contains("never reached checkpoint nowhere"));
+    // The observed names serve every kind, not only holds.
+    CHECK(one({{"call", "client send"}, {"ret", "calls.full.client.send.total - 143"}, {"count", 1}, {"why", "w"}}, seen).passed);
+}

@@ -61,6 +61,12 @@ const char* kSendResetFromSocket =
     "         python3-3737    [001] b..1.   378.517159: tcp_send_reset: skbaddr=0000000000000000 "
     "skaddr=00000000a5d5e326 src=198.18.254.2:8082 dest=198.18.254.1:33704 state=TCP_CLOSE reason=TCP_STATE";
 
+// 6.1 prints tcp_send_reset with the tcp_event_sk_skb class's fields (no src=/dest=, no reason).
+const char* kSendResetOldFormat =
+    "          server-131     [000] b..1.    42.517159: tcp_send_reset: skbaddr=0000000000000000 "
+    "skaddr=00000000a5d5e326 family=AF_INET sport=8080 dport=33704 saddr=198.18.254.2 daddr=198.18.254.1 "
+    "saddrv6=::ffff:198.18.254.2 daddrv6=::ffff:198.18.254.1 state=TCP_ESTABLISHED";
+
 const char* kSendResetV6 =
     "         python3-4142    [001] ..s1.   404.597806: tcp_send_reset: skbaddr=000000004b13cc4a "
     "skaddr=0000000000000000 src=[::1]:9998 dest=[::1]:56472 state=UNKNOWN reason=NO_SOCKET";
@@ -162,6 +168,16 @@ TEST_CASE("parse_trace_line: tcp_send_reset", "[trace]") {
         CHECK(ev->sport == 8082);
         CHECK(ev->dport == 33704);
         CHECK(ev->state == "CLOSE");
+    }
+    SECTION("the older format (6.1): the socket's fields") {
+        auto ev = parse_trace_line(kSendResetOldFormat);
+        REQUIRE(ev);
+        CHECK(ev->name == "tcp_send_reset");
+        CHECK(ev->saddr == "198.18.254.2");
+        CHECK(ev->sport == 8080);
+        CHECK(ev->daddr == "198.18.254.1");
+        CHECK(ev->dport == 33704);
+        CHECK(ev->state == "ESTABLISHED");
     }
     SECTION("IPv6, with bracketed addresses") {
         auto ev = parse_trace_line(kSendResetV6);
@@ -383,4 +399,19 @@ TEST_CASE("owner_of and is_stale", "[owner]") {
     CHECK(owner_alive(::getpid()) == we_are_socklab);
     CHECK(is_stale(owned_name("t")) == !we_are_socklab);
     CHECK(owner_of(owned_name("t")) == ::getpid());
+}
+
+TEST_CASE("tcp_timer_name and timer_matches", "[sockdiag]") {
+    CHECK(tcp_timer_name(0) == "none");
+    CHECK(tcp_timer_name(1) == "retransmit");
+    CHECK(tcp_timer_name(2) == "keepalive");
+    CHECK(tcp_timer_name(3) == "timewait");
+    CHECK(tcp_timer_name(4) == "probe");
+    CHECK(tcp_timer_name(5) == "timer 5");
+    CHECK(timer_matches(4, "probe"));
+    CHECK_FALSE(timer_matches(1, "probe"));
+    CHECK(timer_matches(0, "none"));
+    CHECK(timer_matches(1, "on"));
+    CHECK(timer_matches(4, "on"));
+    CHECK_FALSE(timer_matches(0, "on"));
 }

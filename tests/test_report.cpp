@@ -415,7 +415,8 @@ TEST_CASE("report_json: keys and counts", "[report]") {
     CHECK(report["timeline"][1] == nlohmann::json{{"t", 0.0999},
                                                   {"side", "client"},
                                                   {"kind", "state"},
-                                                  {"text", "[CLOSE -> SYN_SENT] :40012"}});
+                                                  {"text", "[CLOSE -> SYN_SENT] :40012"},
+                                                  {"transition", 0}});
     CHECK(report["timeline"][3]["to_server"] == false);
 
     REQUIRE(report["packets"].size() == 7);

@@ -59,3 +59,50 @@ TEST_CASE("rule values for expressions") {
     CHECK(v["syn_recv.first"] == 1);
     CHECK(v["syn_recv.lifetime"] == 7);
 }
+
+TEST_CASE("established data: tail-loss probe, doubling RTO, TCP_USER_TIMEOUT or tcp_retries2") {
+    // Measured (nft drop at the peer, HZ=250): retransmits at +0.21 (probe), 0.42, 0.83, 1.66, 3.33 s;
+    // with TCP_USER_TIMEOUT 3000 ms, ETIMEDOUT 3.42 s after the send.
+    Sysctls client{{"net.ipv4.tcp_retries2", 5}};
+    Schedule u = established_schedule(client, 3.0, 250);
+    REQUIRE(u.retransmits.size() == 5);
+    CHECK(u.retransmits[0] == Approx(0.204));  // 2*srtt (1 jiffy) + tcp_rto_min
+    CHECK(u.retransmits[1] == Approx(0.408));  // a full RTO (tcp_rto_min + 1 jiffy) later
+    CHECK(u.retransmits[4] == Approx(3.264));
+    CHECK(u.give_up == Approx(3.408));          // retrans_stamp (the first RTO retransmit) + 3 s
+    Window wu = chain_window(u.chain, u.give_up, 250, 0.06);
+    CHECK(wu.lo < 3.42);
+    CHECK(wu.hi > 3.42);
+    CHECK(wu.hi < 3.6);
+    // Measured without TCP_USER_TIMEOUT, tcp_retries2 5: 6 retransmits, ETIMEDOUT at 13.45 s.
+    Schedule r = established_schedule(client, 0, 250);
+    CHECK(r.retransmits.size() == 6);
+    CHECK(r.give_up == Approx(13.056));  // first RTO expiry >= 63 * 200 ms after retrans_stamp
+    Window wr = chain_window(r.chain, r.give_up, 250, 0.06);
+    CHECK(wr.lo < 13.45);
+    CHECK(wr.hi > 13.45);
+    // The default tcp_retries2 (15) takes about 15 minutes (924.6 s model timeout).
+    CHECK(established_schedule({}, 0, 250).give_up > 900);
+    // A user timeout shorter than the first RTO still lets that retransmit go first.
+    CHECK(established_schedule(client, 0.1, 250).retransmits.size() == 2);
+    CHECK(established_schedule(client, 0.1, 250).give_up == Approx(0.508));
+}
+
+TEST_CASE("a chain of timers adds up each one's window") {
+    Window one = timer_window(1.0, 250, 0.04);
+    Window chain = chain_window({1.0}, 1.0, 250, 0.04);
+    CHECK(chain.lo == Approx(one.lo));
+    CHECK(chain.hi == Approx(one.hi));
+    Window two = chain_window({1.0, 1.0}, 2.0, 250, 0.04);
+    CHECK(two.hi == Approx(2.0 + 2 * (one.hi - 1.0 - 0.04) + 0.04));
+}
+
+TEST_CASE("rule values for client data follow the tcp_user_timeout parameter") {
+    Sysctls client{{"net.ipv4.tcp_retries2", 5}};
+    auto with = rule_values(client, {}, {{"tcp_user_timeout", 3000}});
+    auto without = rule_values(client, {}, {{"tcp_user_timeout", 0}});
+    CHECK(with["established.retransmits"] == 5);
+    CHECK(without["established.retransmits"] == 6);
+    CHECK(with["established.timeout"] < without["established.timeout"]);
+    CHECK(rule_values(client, {})["established.timeout"] == without["established.timeout"]);
+}

@@ -153,3 +153,53 @@ TEST_CASE("every shipped scenario loads") {
         for (const auto& v : s.variants) CHECK_NOTHROW(resolve_params(s, v, {}));
     }
 }
+
+TEST_CASE("holds expectations and observed names; until may wait for a timer") {
+    json j = minimal();
+    j["variants"]["only"]["steps"].push_back(
+        {{"until", {{"side", "client"}, {"state", "ESTABLISHED"}, {"count", 1}, {"timer", "probe"}}}, {"within", 5}});
+    j["variants"]["only"]["expect"].push_back(
+        {{"holds", "sockets.full.client.ESTABLISHED.send_q + sockets.end.server.LISTEN.recv_q == calls.full.client.send.total"},
+         {"why", "w"}});
+    j["variants"]["only"]["expect"].push_back(
+        {{"call", "client send"}, {"ret", "calls.end.client.send.count"}, {"count", 1}, {"why", "w"}});
+    Scenario s = parse_scenario(j.dump(), "demo/scenario.json");
+    CHECK(s.variants[0].steps.back().until["timer"] == "probe");
+    CHECK(s.variants[0].expect.at(1).kind == "holds");
+
+    const std::set<std::string> checkpoints{"full", "end"};
+    CHECK(is_observed_name("sockets.full.client.ESTABLISHED.recv_q", checkpoints));
+    CHECK(is_observed_name("sockets.end.server.TIME_WAIT.count", checkpoints));
+    CHECK(is_observed_name("calls.full.server.recv.total", checkpoints));
+    CHECK(is_observed_name("calls.full.client.send.EAGAIN", checkpoints));
+    CHECK_FALSE(is_observed_name("calls.full.client.send.eagain", checkpoints));
+    CHECK_FALSE(is_observed_name("sockets.nowhere.client.ESTABLISHED.recv_q", checkpoints));
+    CHECK_FALSE(is_observed_name("sockets.full.router.ESTABLISHED.recv_q", checkpoints));
+    CHECK_FALSE(is_observed_name("sockets.full.client.ESTABLISHD.recv_q", checkpoints));
+    CHECK_FALSE(is_observed_name("sockets.full.client.ESTABLISHED.rcv_q", checkpoints));
+    CHECK_FALSE(is_observed_name("calls.full.client.send.sum", checkpoints));
+    CHECK_FALSE(is_observed_name("calls.full.client.send", checkpoints));
+
+    struct Case {
+        std::function<void(json&)> bend;
+        std::string message;
+    };
+    std::vector<Case> cases{
+        {[](json& x) { x["variants"]["only"]["expect"][0] = {{"holds", "sockets.nowhere.client.ESTABLISHED.send_q > 0"}, {"why", "w"}}; },
+         "unknown name 'sockets.nowhere.client.ESTABLISHED.send_q'"},
+        {[](json& x) { x["variants"]["only"]["expect"][0] = {{"holds", "1 >"}, {"why", "w"}}; }, "expect[0].holds"},
+        {[](json& x) { x["variants"]["only"]["expect"][0] = {{"holds", "1"}, {"why", "w"}, {"count", 1}}; }, "unknown key \"count\""},
+        // Observed values exist only once the run is over: not in parameters, lets or arguments.
+        {[](json& x) { x["let"]["sent"] = "calls.end.client.send.total"; }, "unknown name 'calls.end.client.send.total'"},
+        {[](json& x) {
+             x["variants"]["only"]["steps"].push_back({{"until", {{"side", "client"}, {"state", "ESTABLISHED"}, {"count", 1}, {"timer", "persist"}}}, {"within", 5}});
+         },
+         "use none, on, retransmit, keepalive, timewait or probe"},
+    };
+    for (const auto& c : cases) {
+        json x = minimal();
+        c.bend(x);
+        INFO(c.message);
+        CHECK_THAT(error_of(x), Catch::StartsWith("demo/scenario.json: ") && Catch::Contains(c.message));
+    }
+}

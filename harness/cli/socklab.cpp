@@ -1,5 +1,5 @@
-// socklab: list the scenarios, run one (all its variants, or those named), count sockets per
-// state (census), sweep leftovers.
+// socklab: list the scenarios, run one (all its variants, or those named), redraw a saved run
+// (show), count sockets per state (census), sweep leftovers.
 // Exit status: 0 every expectation held, 1 one failed, 2 usage or environment error.
 #include <unistd.h>
 
@@ -13,6 +13,8 @@
 
 #include "observation/census.hpp"
 #include "process/spawn.hpp"
+#include "report/html.hpp"
+#include "report/report.hpp"
 #include "scenario/run.hpp"
 #include "scenario/scenario.hpp"
 #include "topology/userns.hpp"
@@ -132,6 +134,27 @@ int run(const std::string& root, const std::string& name, const std::vector<std:
     return status;
 }
 
+// Redraws a saved run from its report.json alone (no root needed): the terminal timeline on
+// stdout, ladder.svg and report.html rewritten next to it.
+int show(const std::string& dir, bool color) {
+    nlohmann::json report;
+    try {
+        report = read_report(dir + "/report.json");
+    } catch (const std::runtime_error& e) {
+        return usage_error(std::string(e.what()) + " (socklab show takes a run directory, e.g. captures/<scenario>/<run>)");
+    }
+    try {
+        std::cout << render_terminal(report, color) << std::flush;
+        write_pictures(dir, report);
+    } catch (const nlohmann::json::exception& e) {
+        return usage_error(dir + "/report.json is malformed: " + e.what());
+    } catch (const std::runtime_error& e) {  // ladder.svg or report.html cannot be written
+        return usage_error(e.what());
+    }
+    std::cerr << "wrote " << dir << "/ladder.svg and " << dir << "/report.html" << std::endl;
+    return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -169,6 +192,12 @@ int main(int argc, char** argv) {
 
     app.add_subcommand("sweep", "remove namespaces and tracefs instances left by runs that died");
 
+    auto* show_cmd = app.add_subcommand("show", "redraw a saved run from its report.json: print its timeline, "
+                                                "rewrite ladder.svg and report.html");
+    std::string run_dir;
+    show_cmd->add_option("run_dir", run_dir, "the run's directory, with report.json")->required();
+    show_cmd->add_option("--color", color, "auto, always or never")->check(CLI::IsMember({"auto", "always", "never"}));
+
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
@@ -187,6 +216,7 @@ int main(int argc, char** argv) {
             return 0;
         }
         options.color = color == "always" || (color == "auto" && ::isatty(STDOUT_FILENO));
+        if (app.got_subcommand("show")) return show(run_dir, options.color);
         options.progress = &std::cerr;
         options.out = &std::cout;
         return run(root, name, variants, sets, options);

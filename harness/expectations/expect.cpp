@@ -266,6 +266,14 @@ Outcome check_packets(const Expectation& e, const Observations& seen, const Look
     return o;
 }
 
+// A rule's schedule from a side's sysctls; "established" also takes the socket option
+// tcp_user_timeout (ms) from the scenario's parameter of that name, when it has one.
+Schedule rule_schedule(const std::string& rule, const Sysctls& sysctls, const Lookup& lookup, int hz) {
+    if (rule == "syn_sent") return syn_sent_schedule(sysctls);
+    if (rule == "syn_recv") return syn_recv_schedule(sysctls);
+    return established_schedule(sysctls, lookup("tcp_user_timeout").value_or(0.0) / 1000.0, hz);
+}
+
 // Each connection's retransmissions must follow the rule's schedule: interval by interval, within
 // the window the kernel's timer can fire in; `connections` of them must run it to the end.
 Outcome check_retransmits(const Expectation& e, const Observations& seen, const Lookup& lookup, const Timing& timing) {
@@ -273,7 +281,7 @@ Outcome check_retransmits(const Expectation& e, const Observations& seen, const 
     const uint8_t flags = *parse_flags(flags_word);
     const std::string rule = e.spec["rule"];
     const Sysctls& sysctls = seen.sysctls.at(side);
-    const Schedule schedule = rule == "syn_sent" ? syn_sent_schedule(sysctls) : syn_recv_schedule(sysctls);
+    const Schedule schedule = rule_schedule(rule, sysctls, lookup, timing.hz);
     std::vector<double> intervals;
     for (size_t i = 0; i < schedule.retransmits.size(); ++i)
         intervals.push_back(schedule.retransmits[i] - (i ? schedule.retransmits[i - 1] : 0.0));
@@ -390,8 +398,23 @@ std::optional<int64_t> moment_time(const std::string& moment, const Observations
 // that timer can fire in, widened by how late an "until" checkpoint may notice it.
 Outcome check_interval(const Expectation& e, const Observations& seen, const Lookup& lookup, const Timing& timing) {
     const std::string from = e.spec["interval"]["from"], to = e.spec["interval"]["to"];
-    Value timer = value_of(e.spec["timer"], lookup);
-    Window w = timer_window(timer.number, timing.hz, timing.slack + seen.poll_interval);
+    Value timer{0, ""};
+    Window w{0, 0};
+    if (e.spec.contains("rule")) {  // "<side> <rule>": the chain of timers to the rule's give-up
+        auto [side, rule] = two_words(e.spec["rule"].get<std::string>());
+        Schedule schedule = rule_schedule(rule, seen.sysctls.at(side), lookup, timing.hz);
+        std::vector<double> chain = schedule.chain;
+        if (chain.empty())
+            for (size_t i = 0; i <= schedule.retransmits.size(); ++i)
+                chain.push_back((i < schedule.retransmits.size() ? schedule.retransmits[i] : schedule.give_up) -
+                                (i ? schedule.retransmits[i - 1] : 0.0));
+        w = chain_window(chain, schedule.give_up, timing.hz, timing.slack + seen.poll_interval);
+        timer = {schedule.give_up, fmt(schedule.give_up) + " (" + rule + " rule from the " + side + "'s sysctls, " +
+                                       std::to_string(chain.size()) + " timers, HZ=" + std::to_string(timing.hz) + ")"};
+    } else {
+        timer = value_of(e.spec["timer"], lookup);
+        w = timer_window(timer.number, timing.hz, timing.slack + seen.poll_interval);
+    }
     Outcome o;
     std::ostringstream expected;
     expected << timer.shown << " s from " << from << " to " << to << " (window " << w.lo << " to " << w.hi << " s)";
@@ -417,8 +440,9 @@ Outcome check_interval(const Expectation& e, const Observations& seen, const Loo
 Outcome check_trace(const Expectation& e, const Observations& seen, const Lookup& lookup) {
     auto [side, event] = two_words(e.spec["trace"].get<std::string>());
     Outcome o;
-    Value want = value_of(e.spec["count"], lookup);
-    o.expected = want.shown + " " + event + " events on the " + side;
+    const bool at_least = e.spec.contains("at_least");
+    Value want = value_of(at_least ? e.spec["at_least"] : e.spec["count"], lookup);
+    o.expected = (at_least ? "at least " : "") + want.shown + " " + event + " events on the " + side;
     if (!seen.traced) {
         o.skipped = true;
         o.observed = "not checked: " + seen.trace_note;
@@ -430,7 +454,7 @@ Outcome check_trace(const Expectation& e, const Observations& seen, const Lookup
             ++count;
             o.at = seen.seconds(t.time_ns);
         }
-    o.passed = count == static_cast<int>(want.number);
+    o.passed = at_least ? count >= static_cast<int>(want.number) : count == static_cast<int>(want.number);
     o.observed = std::to_string(count);
     return o;
 }
@@ -455,11 +479,13 @@ std::optional<double> observed_value(const std::string& name, const Observations
                 }
         return parts[4] == "count" ? count : sum;
     }
-    if (parts[4] != "count" && parts[4] != "total") return std::nullopt;
+    // count, total, or an errno name (EAGAIN): how many of the calls failed with it
+    const bool by_errno = parts[4] != "count" && parts[4] != "total";
+    if (by_errno && (parts[4].size() < 2 || parts[4][0] != 'E')) return std::nullopt;
     for (const auto& ev : seen.events)
         if (ev.side == side && ev.time_ns <= cp->time_ns && ev.body.value("call", "") == parts[3]) {
             ++count;
-            sum += std::max(0.0, static_cast<double>(ev.body.value("ret", 0L)));
+            sum += by_errno ? ev.body.value("errno", "") == parts[4] : std::max(0.0, static_cast<double>(ev.body.value("ret", 0L)));
         }
     return parts[4] == "count" ? count : sum;
 }
@@ -484,6 +510,7 @@ Outcome check_holds(const Expectation& e, const Lookup& lookup) {
         if (auto v = lookup(name)) o.observed += (o.observed.empty() ? "" : ", ") + name + " = " + fmt(*v);
     }
     o.passed = evaluate(text, lookup) != 0;
+    if (!o.observed.empty()) o.expected += " (" + o.observed + ")";  // what a passing one came to
     o.observed += o.passed ? "" : std::string(o.observed.empty() ? "" : "; ") + "it does not hold";
     return o;
 }
@@ -522,12 +549,12 @@ std::string describe(const Expectation& e) {
     } else if (e.kind == "exit") {
         text = j["exit"].get<std::string>() + (j.contains("status") ? " exits " + j["status"].dump() : " dies of " + j["signal"].get<std::string>());
     } else if (e.kind == "trace") {
-        text = j["trace"].get<std::string>() + " events: " + expr_text(j["count"]);
+        text = j["trace"].get<std::string>() + " events: " + (j.contains("at_least") ? "at least " + expr_text(j["at_least"]) : expr_text(j["count"]));
     } else if (e.kind == "holds") {
         text = "holds: " + j["holds"].get<std::string>();
     } else if (e.kind == "interval") {
         text = "from " + j["interval"]["from"].get<std::string>() + " to " + j["interval"]["to"].get<std::string>() +
-               ": " + expr_text(j["timer"]) + " s";
+               ": " + (j.contains("rule") ? "rule " + j["rule"].get<std::string>() : expr_text(j["timer"]) + " s");
     }
     if (!e.when.empty()) text += " [when " + e.when + "]";
     return text;

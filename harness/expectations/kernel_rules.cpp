@@ -4,9 +4,12 @@
 
 #include <algorithm>
 #include <array>
+#include <cmath>
+#include <cstdlib>
 #include <cstdio>
 #include <fstream>
 #include <memory>
+#include <stdexcept>
 #include <string>
 
 namespace socklab {
@@ -63,6 +66,49 @@ Schedule syn_recv_schedule(const Sysctls& server) {
     }
 }
 
+Schedule established_schedule(const Sysctls& sender, double user_timeout, int hz) {
+    const double jiffy = 1.0 / hz;
+    const double rto_min_jiffies = std::floor(static_cast<double>(get(sender, "net.ipv4.tcp_rto_min_us", 200000)) * hz / 1e6);
+    const double rto_max = static_cast<double>(get(sender, "net.ipv4.tcp_rto_max_ms", 120000)) / 1000.0;
+    const double rto = (rto_min_jiffies + 1) * jiffy;  // usecs_to_jiffies(tcp_rto_min + srtt/8) rounds up
+    const double probe = jiffy + rto_min_jiffies * jiffy;  // usecs_to_jiffies(2 * srtt) + tcp_rto_min
+    Schedule s;
+    s.retransmits = {probe, probe + rto};  // the tail-loss probe, then the first RTO retransmit
+    s.chain = {probe, rto};
+    const double stamp = probe + rto;      // retrans_stamp
+    const double deadline = user_timeout > 0 ? stamp + user_timeout : 0;
+    const double model = model_timeout(get(sender, "net.ipv4.tcp_retries2", 15), 0.2);  // TCP_RTO_MIN
+    double now = stamp, current = rto;
+    for (;;) {
+        current = std::min(current * 2, rto_max);
+        const double next = now + current;
+        if (user_timeout > 0 && next >= deadline) {  // the clamped timer fires at the deadline
+            s.chain.push_back(deadline - now);
+            s.give_up = deadline;
+            return s;
+        }
+        // With a user timeout the last timer is set from the time actually elapsed since
+        // retrans_stamp, so only the probe, the first RTO and that last timer can make it late.
+        if (user_timeout <= 0) s.chain.push_back(current);
+        if (user_timeout <= 0 && next - stamp >= model - jiffy) {
+            s.give_up = next;
+            return s;
+        }
+        s.retransmits.push_back(next);
+        now = next;
+    }
+}
+
+Window chain_window(const std::vector<double>& timers, double total, int hz, double slack) {
+    Window w{total, total + slack};
+    for (double t : timers) {
+        const Window one = timer_window(t, hz, 0.0);
+        w.lo -= t - one.lo;
+        w.hi += one.hi - t;
+    }
+    return w;
+}
+
 Window timer_window(double interval, int hz, double slack) {
     const double jiffy = 1.0 / hz;
     const long delta = static_cast<long>(interval * hz + 0.999999);
@@ -92,13 +138,28 @@ int kernel_hz() {
     return 100;
 }
 
-std::map<std::string, double> rule_values(const Sysctls& client, const Sysctls& server) {
+double machine_slow_factor(const char* value) {
+    if (value == nullptr || *value == '\0') return 1.0;
+    char* end = nullptr;
+    const double factor = std::strtod(value, &end);
+    if (end == value || *end != '\0' || !std::isfinite(factor) || factor < 1.0 || factor > 1000.0)
+        throw std::invalid_argument(std::string("SOCKLAB_MACHINE_SLOW=") + value +
+                                    ": write a factor from 1 to 1000, e.g. SOCKLAB_MACHINE_SLOW=10 under qemu TCG");
+    return factor;
+}
+
+std::map<std::string, double> rule_values(const Sysctls& client, const Sysctls& server,
+                                          const std::map<std::string, double>& options) {
     Schedule syn = syn_sent_schedule(client), synack = syn_recv_schedule(server);
+    auto user_timeout = options.find("tcp_user_timeout");
+    Schedule data = established_schedule(client, user_timeout == options.end() ? 0.0 : user_timeout->second / 1000.0, kernel_hz());
     return {{"syn_sent.retransmits", static_cast<double>(syn.retransmits.size())},
             {"syn_sent.timeout", syn.give_up},
             {"syn_recv.retransmits", static_cast<double>(synack.retransmits.size())},
             {"syn_recv.first", synack.retransmits.empty() ? synack.give_up : synack.retransmits.front()},
-            {"syn_recv.lifetime", synack.give_up}};
+            {"syn_recv.lifetime", synack.give_up},
+            {"established.retransmits", static_cast<double>(data.retransmits.size())},
+            {"established.timeout", data.give_up}};
 }
 
 }  // namespace socklab

@@ -14,6 +14,9 @@ using Sysctls = std::map<std::string, long>;
 struct Schedule {
     std::vector<double> retransmits;  // seconds after the first transmission
     double give_up = 0;               // seconds after the first transmission when the kernel stops
+    // The successive kernel timers whose expiries add up to give_up, when that is not simply one
+    // timer per retransmit and one more (empty: the gaps of retransmits, then give_up).
+    std::vector<double> chain;
 };
 
 // Client SYNs (net/ipv4/tcp_timer.c: tcp_write_timeout, tcp_retransmit_timer, tcp_model_timeout).
@@ -27,6 +30,22 @@ Schedule syn_sent_schedule(const Sysctls& client);
 // resent after 1, 2, 4 ... s, tcp_synack_retries times, and the entry expires at the next timeout.
 Schedule syn_recv_schedule(const Sysctls& server);
 
+// Data of an established connection whose peer has gone silent (net/ipv4/tcp_timer.c,
+// tcp_output.c), for one unacknowledged segment on a link whose SRTT is far below a jiffy (veth):
+// - the RTO is srtt/8 + rttvar with rttvar >= tcp_rto_min (net.ipv4.tcp_rto_min_us, 200 ms), so
+//   usecs_to_jiffies() makes it tcp_rto_min + 1 jiffy; the tail-loss probe (tcp_schedule_loss_probe)
+//   fires first, 2*srtt (1 jiffy) + tcp_rto_min after the send, and re-arms a full RTO;
+// - each RTO expiry retransmits and doubles the RTO, up to TCP_RTO_MAX (net.ipv4.tcp_rto_max_ms);
+// - retrans_stamp is the skb's timestamp when the first RTO retransmit is made, i.e. that
+//   retransmit's own time when it leaves the host (tcp_retransmit_skb);
+// - with TCP_USER_TIMEOUT (`user_timeout` seconds, 0: unset) tcp_clamp_rto_to_user_timeout() cuts
+//   the pending RTO so that the timer fires user_timeout after retrans_stamp, and
+//   retransmits_timed_out() ends the connection then (ETIMEDOUT);
+// - without it, retransmits_timed_out() ends it at the first RTO expiry at least
+//   tcp_model_timeout(tcp_retries2, TCP_RTO_MIN) after retrans_stamp (one jiffy early allowed).
+// Times are seconds after the send; `chain` holds the timers that lead to give_up.
+Schedule established_schedule(const Sysctls& sender, double user_timeout, int hz);
+
 // When a kernel timer armed for `interval` seconds can be seen to fire. msecs_to_jiffies rounds up
 // and the timer is armed at a jiffy boundary (up to one jiffy early against wall time); the timer
 // wheel (kernel/time/timer.c) then rounds the expiry up to its level's granularity, 8^level jiffies,
@@ -36,12 +55,29 @@ struct Window {
 };
 Window timer_window(double interval, int hz, double slack);
 
+// The window in which the last of a chain of kernel timers (each armed when the one before fired)
+// can be seen to fire, `total` seconds after the first was armed: each timer's own window
+// (timer_window) adds its earliness and lateness; `slack` is counted once.
+Window chain_window(const std::vector<double>& timers, double total, int hz, double slack);
+
 // CONFIG_HZ of the running kernel from /proc/config.gz or /boot/config-<release>; when neither is
 // readable, 100, the coarsest tick, so windows err on the wide side.
 int kernel_hz();
 
+// How many times slower than bare hardware this machine runs the harness and its programs, from
+// the environment variable SOCKLAB_MACHINE_SLOW (its value, or nullptr when unset: 1). Set it when
+// running under emulation (qemu TCG), as the kernel selftests' KSFT_MACHINE_SLOW: the kernel's
+// timers keep real time there, but what follows a timer (softirq, capture, the harness's polling)
+// and every exec take longer, so a run multiplies its timing slack and default step deadlines by it.
+// Throws std::invalid_argument unless the value is a number >= 1.
+double machine_slow_factor(const char* value);
+
 // Values expressions may use: "syn_sent.retransmits", "syn_sent.timeout", "syn_recv.retransmits",
 // "syn_recv.first" (the first SYN-ACK retransmit), "syn_recv.lifetime" (see rule_names()).
-std::map<std::string, double> rule_values(const Sysctls& client, const Sysctls& server);
+// "established.retransmits" and "established.timeout": the client's data (established_schedule,
+// at this kernel's HZ) with the socket option `tcp_user_timeout` (ms) taken from `options` (a
+// scenario's parameters; absent or 0: tcp_retries2 decides).
+std::map<std::string, double> rule_values(const Sysctls& client, const Sysctls& server,
+                                          const std::map<std::string, double>& options = {});
 
 }  // namespace socklab

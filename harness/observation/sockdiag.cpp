@@ -130,4 +130,14 @@ bool is_tcp_state_name(const std::string& name) {
     return false;
 }
 
+std::string tcp_timer_name(int timer) {
+    static const char* names[] = {"none", "retransmit", "keepalive", "timewait", "probe"};
+    if (timer < 0 || timer > 4) return "timer " + std::to_string(timer);
+    return names[timer];
+}
+
+bool timer_matches(int timer, const std::string& wanted) {
+    return wanted == "on" ? timer != 0 : tcp_timer_name(timer) == wanted;
+}
+
 }  // namespace socklab

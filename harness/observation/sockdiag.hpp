@@ -40,5 +40,10 @@ private:
 std::string tcp_state_name(int state);
 // True when `name` is one of the names tcp_state_name() can return.
 bool is_tcp_state_name(const std::string& name);
+// sock_diag's idiag_timer as a word: 0 "none", 1 "retransmit", 2 "keepalive", 3 "timewait",
+// 4 "probe" (zero window probe); "timer N" for anything else.
+std::string tcp_timer_name(int timer);
+// True when a socket's timer is `wanted`: one of those words, or "on" for any timer at all.
+bool timer_matches(int timer, const std::string& wanted);
 
 }  // namespace socklab

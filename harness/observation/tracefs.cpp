@@ -197,6 +197,9 @@ bool fill_retransmit_skb(const Fields& fields, TraceEvent& ev) {
 // segment that found no socket, the address that segment was sent to.
 bool fill_send_reset(const Fields& fields, TraceEvent& ev) {
     auto src = field(fields, "src"), dest = field(fields, "dest"), state = field(fields, "state");
+    // Older kernels (6.1) print it as the other sk/skb events: family, sport, dport, saddr, daddr,
+    // state (always a socket's: tcp_send_active_reset() and resets sent by a full socket).
+    if (!src && !dest) return fill_retransmit_skb(fields, ev);
     if (!src || !dest || !state || state->empty()) return false;
     ev.state = state_without_prefix(*state);  // "UNKNOWN" when no socket was involved
     return parse_endpoint(*src, ev.saddr, ev.sport) && parse_endpoint(*dest, ev.daddr, ev.dport);

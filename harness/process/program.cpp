@@ -47,7 +47,7 @@ Program::Program(boost::asio::io_context& io, std::string side, const std::vecto
 }
 
 Program::~Program() {
-    if (!exit_) {
+    if (!reaped_) {
         ::kill(pid_, SIGKILL);
         ::waitpid(pid_, nullptr, 0);
     }
@@ -55,7 +55,11 @@ Program::~Program() {
 
 void Program::read_line() {
     boost::asio::async_read_until(out_, buffer_, '\n', [this](boost::system::error_code ec, size_t) {
-        if (ec) return;  // EOF: the program closed stdout or exited
+        if (ec) {  // EOF: the program closed stdout or exited
+            eof_ = true;
+            if (reaped_) exit_ = reaped_;
+            return;
+        }
         std::istream in(&buffer_);
         std::string line;
         std::getline(in, line);
@@ -80,7 +84,8 @@ void Program::wait_exit() {
         ProgramExit e{monotonic_ns(), std::nullopt, std::nullopt};
         if (WIFEXITED(status)) e.status = WEXITSTATUS(status);
         if (WIFSIGNALED(status)) e.signal = WTERMSIG(status);
-        exit_ = e;
+        reaped_ = e;
+        if (eof_) exit_ = reaped_;
         blocked_at_.reset();
     });
 }
@@ -93,7 +98,9 @@ void Program::release(const std::string& step) {
 }
 
 void Program::kill() {
-    if (!exit_) ::kill(pid_, SIGKILL);
+    if (exit_) return;
+    if (reaped_) exit_ = reaped_;  // dead, but something it started still holds its stdout
+    else ::kill(pid_, SIGKILL);
 }
 
 }  // namespace socklab

@@ -57,6 +57,10 @@ private:
     boost::asio::streambuf buffer_;
     std::optional<std::string> blocked_at_;
     std::optional<ProgramExit> exit_;
+    // The exit is reported once waitpid() has it and every line the program wrote has been read
+    // (end of file on its stdout), so that its last reports are never lost behind its exit.
+    std::optional<ProgramExit> reaped_;
+    bool eof_ = false;
 
     void read_line();
     void wait_exit();

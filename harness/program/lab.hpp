@@ -10,6 +10,7 @@
 #pragma once
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <unistd.h>
 
 #include <time.h>
@@ -75,6 +76,32 @@ inline void step(const char* name) {
     std::fflush(stdout);
     std::string line;
     if (!std::getline(std::cin, line)) std::exit(0);  // stdin closed: the harness is done with us
+}
+
+// A step the program waits at while it keeps an eye on one descriptor: returns true once released,
+// false as soon as `fd` is ready for `events` (poll(2) flags), so the program can do its work and
+// call it again. The step is announced once, at the first call. For a loop that must go on until
+// the harness sees something in the kernel, e.g. send whenever there is room (POLLOUT) until the
+// connection is full:
+//   while (send(...) > 0 || !lab::step_or("full", fd, POLLOUT)) {}
+inline bool step_or(const char* name, int fd, short events) {
+    static std::string announced;
+    if (announced != name) {
+        announced = name;
+        if (by_hand())
+            std::printf("-- %s: press Enter to go on ", name);
+        else
+            std::printf("{\"step\":\"%s\",\"t\":%lld}\n", name, now_ns());
+        std::fflush(stdout);
+    }
+    pollfd fds[2] = {{STDIN_FILENO, POLLIN, 0}, {fd, events, 0}};
+    while (::poll(fds, 2, -1) < 0 && errno == EINTR) {
+    }
+    if (!(fds[0].revents & (POLLIN | POLLHUP))) return false;
+    announced.clear();
+    std::string line;
+    if (!std::getline(std::cin, line)) std::exit(0);  // stdin closed: the harness is done with us
+    return true;
 }
 
 // Command-line flags "--name value"; each program documents its own in its usage line.

@@ -1,6 +1,8 @@
 #include "report/report.hpp"
 
 #include "observation/census.hpp"
+#include "report/ladder.hpp"
+#include "report/text.hpp"
 
 #include <algorithm>
 #include <cerrno>
@@ -118,9 +120,6 @@ std::string packet_text(const PacketView& v) {
 
 // ---------------------------------------------------------------------------------------------
 // Program events, exits and trace events as timeline text
-
-// A JSON scalar as plain text: strings without their quotes.
-std::string scalar_text(const json& value) { return value.is_string() ? value.get<std::string>() : value.dump(); }
 
 struct KindText {
     std::string kind, text;
@@ -254,6 +253,17 @@ json outcome_json(const Outcome& o) {
     return out;
 }
 
+// The key under which a timeline entry of `kind` names its entry in another array of the report:
+// "packet" for report["packets"], and so on, so that a picture drawn from report.json alone finds
+// a packet's flags or a call's return value without parsing the timeline's text.
+const char* reference_key(const std::string& kind) {
+    if (kind == "packet") return "packet";
+    if (kind == "state") return "transition";
+    if (kind == "exit") return "exit";
+    if (kind == "checkpoint") return "checkpoint";
+    return "event";  // call, mark, step, output
+}
+
 struct Tally {
     int passed = 0, failed = 0, skipped = 0;
 };
@@ -280,21 +290,29 @@ std::vector<TimelineEntry> timeline(const Observations& seen) {
         TimelineEntry entry;
     };
     std::vector<Timed> all;
-    auto add = [&](int64_t ns, std::string side, std::string kind, std::string text, bool to_server = false) {
-        all.push_back({ns, TimelineEntry{0, std::move(side), std::move(kind), std::move(text), to_server}});
+    auto add = [&](int64_t ns, std::string side, std::string kind, std::string text, long ref,
+                   bool to_server = false) {
+        all.push_back({ns, TimelineEntry{0, std::move(side), std::move(kind), std::move(text), to_server, ref}});
     };
 
+    long index = 0;
     for (const auto& ev : seen.events) {
         auto [kind, text] = event_text(ev.body);
-        add(ev.time_ns, ev.side, kind, text);
+        add(ev.time_ns, ev.side, kind, text, index++);
     }
+    long transition = 0;  // the report lists the state transitions alone, in this order
     for (const auto& ev : seen.trace) {
         const std::string side = seen.side_of(ev.saddr);  // saddr is the socket's own address
-        if (auto shown = trace_text(ev, side)) add(ev.time_ns, side, shown->kind, shown->text);
+        const long ref = ev.name == "inet_sock_set_state" ? transition++ : -1;
+        if (auto shown = trace_text(ev, side)) add(ev.time_ns, side, shown->kind, shown->text, ref);
     }
-    for (const auto& v : analyze_packets(seen)) add(v.seg->time_ns, "", "packet", packet_text(v), v.to_server);
-    for (const auto& [side, e] : seen.exits) add(e.time_ns, side, "exit", exit_text(e));
-    for (const auto& cp : seen.checkpoints) add(cp.time_ns, "", "checkpoint", cp.name);
+    index = 0;
+    for (const auto& v : analyze_packets(seen))
+        add(v.seg->time_ns, "", "packet", packet_text(v), index++, v.to_server);
+    index = 0;
+    for (const auto& [side, e] : seen.exits) add(e.time_ns, side, "exit", exit_text(e), index++);
+    index = 0;
+    for (const auto& cp : seen.checkpoints) add(cp.time_ns, "", "checkpoint", cp.name, index++);
 
     // Sorting on the integer nanoseconds keeps ties exact; stable keeps the order above for them.
     std::stable_sort(all.begin(), all.end(), [](const Timed& a, const Timed& b) { return a.ns < b.ns; });
@@ -324,6 +342,7 @@ json report_json(const RunInfo& run, const Observations& seen, const std::vector
     for (const auto& e : timeline(seen)) {
         json entry = {{"t", rounded(e.t)}, {"side", e.side}, {"kind", e.kind}, {"text", e.text}};
         if (e.kind == "packet") entry["to_server"] = e.to_server;
+        if (e.ref >= 0) entry[reference_key(e.kind)] = e.ref;
         entries.push_back(entry);
     }
     report["timeline"] = entries;
@@ -375,6 +394,22 @@ void write_report(const std::string& path, const json& report) {
     if (!out) throw std::runtime_error("cannot write " + path + ": " + std::strerror(errno));
 }
 
+json read_report(const std::string& path) {
+    std::ifstream in(path);
+    if (!in) throw std::runtime_error("cannot read " + path + ": " + std::strerror(errno));
+    json report;
+    try {
+        report = json::parse(in);
+    } catch (const json::parse_error& e) {
+        throw std::runtime_error(path + " is not valid JSON (" + e.what() + ")");
+    }
+    // The pictures tolerate missing details, not a file that is something else altogether.
+    if (!report.is_object() || !report.contains("timeline") || !report["timeline"].is_array() ||
+        !report.contains("expectations") || !report["expectations"].is_array())
+        throw std::runtime_error(path + " is not a socklab report: it needs a timeline and expectations");
+    return report;
+}
+
 // ---------------------------------------------------------------------------------------------
 // The terminal text
 
@@ -382,85 +417,20 @@ namespace {
 
 // Layout, in columns (code points, since the arrows are drawn with box-drawing characters):
 // time 0-6, client text from 8, packets 37-72, server text from 74, nothing past 100. Each
-// timeline entry gets a line of its own, so a long text may run into an empty neighbour column.
+// row of the ladder gets a line of its own, so a long text may run into an empty neighbour column.
 constexpr size_t kWidth = 100;
 constexpr size_t kTimeWidth = 7;
 constexpr size_t kClientColumn = 8;
 constexpr size_t kMiddleColumn = 37;
 constexpr size_t kMiddleWidth = 36;
 constexpr size_t kServerColumn = 74;
-constexpr double kSilentGap = 0.5;        // seconds without an entry worth pointing out
-constexpr size_t kHeadEntries = 300;      // a long run shows its start and its end
-constexpr size_t kTailEntries = 100;
 
 const std::string kRule = "─";
-const std::string kEllipsis = "…";
-
-bool is_continuation_byte(char c) { return (static_cast<unsigned char>(c) & 0xC0) == 0x80; }
-
-// Columns of UTF-8 text: one per code point.
-size_t columns(std::string_view text) {
-    const auto starts = std::count_if(text.begin(), text.end(), [](char c) { return !is_continuation_byte(c); });
-    return static_cast<size_t>(starts);
-}
-
-// The first `n` code points of `text`.
-std::string first_columns(std::string_view text, size_t n) {
-    size_t end = 0;
-    for (size_t seen = 0; end < text.size(); ++end) {
-        if (!is_continuation_byte(text[end]) && seen++ == n) break;
-    }
-    return std::string(text.substr(0, end));
-}
-
-// Length of the UTF-8 sequence starting at text[i], or 0 when it is not a valid one.
-size_t utf8_length(std::string_view text, size_t i) {
-    const auto lead = static_cast<unsigned char>(text[i]);
-    const size_t n = lead < 0x80             ? 1
-                     : (lead & 0xE0) == 0xC0 ? 2
-                     : (lead & 0xF0) == 0xE0 ? 3
-                     : (lead & 0xF8) == 0xF0 ? 4
-                                             : 0;
-    if (n == 0 || i + n > text.size()) return 0;
-    for (size_t k = 1; k < n; ++k)
-        if (!is_continuation_byte(text[i + k])) return 0;
-    return n;
-}
-
-// Control characters from a program's output would move the cursor or change colors, and bytes
-// that are not UTF-8 would throw the column count off: spaces and '?' instead.
-std::string printable(std::string_view text) {
-    std::string out;
-    for (size_t i = 0; i < text.size();) {
-        const size_t n = utf8_length(text, i);
-        const auto c = static_cast<unsigned char>(text[i]);
-        if (n == 0) out += '?';
-        else if (c < 0x20 || c == 0x7f) out += ' ';
-        else out += text.substr(i, n);
-        i += n == 0 ? 1 : n;
-    }
-    return out;
-}
-
-// `text` cut to `width` columns, with "…" marking the cut.
-std::string fit(std::string_view text, size_t width) {
-    std::string clean = printable(text);
-    if (columns(clean) <= width) return clean;
-    return width == 0 ? "" : first_columns(clean, width - 1) + kEllipsis;
-}
 
 std::string repeat(const std::string& piece, size_t n) {
     std::string out;
     for (size_t i = 0; i < n; ++i) out += piece;
     return out;
-}
-
-// "1" for 1.0, "0.25" for 0.25: parameters are mostly whole numbers.
-std::string number_text(double value) {
-    char buf[32];
-    if (std::nearbyint(value) == value && std::fabs(value) < 1e15) std::snprintf(buf, sizeof buf, "%.0f", value);
-    else std::snprintf(buf, sizeof buf, "%g", value);
-    return buf;
 }
 
 class Style {
@@ -512,14 +482,14 @@ std::vector<std::string> wrap(const std::string& text, const std::string& first)
 }
 
 // A line of the timeline: the time, then `text` from column `column`, moved left if it would
-// pass the right edge (never into the time column).
-std::string timeline_line(const Style& style, double t, const std::string& text, size_t column) {
+// pass the right edge (never into the time column); in red when `alarm`.
+std::string timeline_line(const Style& style, double t, const std::string& text, size_t column, bool alarm = false) {
     char time[32];
     std::snprintf(time, sizeof time, "%*.3f", static_cast<int>(kTimeWidth), t);
     const std::string shown = fit(text, kWidth - kClientColumn);
     const size_t width = columns(shown);
     column = std::max(kClientColumn, std::min(column, kWidth - width));
-    return style.dim(time) + std::string(column - kTimeWidth, ' ') + shown;
+    return style.dim(time) + std::string(column - kTimeWidth, ' ') + (alarm ? style.red(shown) : shown);
 }
 
 // Client to server: "──S seq=0 :40012──────>", server to client: "<──S. seq=0 ack=1 :40012───".
@@ -529,70 +499,57 @@ std::string arrow(const std::string& label, bool to_server) {
     return to_server ? kRule + kRule + label + fill + ">" : "<" + kRule + kRule + label + fill;
 }
 
-std::string entry_line(const Style& style, const TimelineEntry& e) {
-    if (e.kind == "packet") return timeline_line(style, e.t, arrow(e.text, e.to_server), kMiddleColumn);
-    if (e.side == "client") return timeline_line(style, e.t, e.text, kClientColumn);
-    if (e.side == "server") return timeline_line(style, e.t, e.text, kServerColumn);
-    return timeline_line(style, e.t, e.text, kMiddleColumn);  // a socket of neither side
+std::string entry_line(const Style& style, const LadderRow& row) {
+    if (row.what == "packet") return timeline_line(style, row.t, arrow(row.text, row.to_server), kMiddleColumn);
+    if (row.side == "client") return timeline_line(style, row.t, row.text, kClientColumn);
+    if (row.side == "server") return timeline_line(style, row.t, row.text, kServerColumn);
+    return timeline_line(style, row.t, row.text, kMiddleColumn);  // a socket of neither side
 }
 
-// "server: LISTEN :8080 recv_q=2 send_q=2; 2 ESTABLISHED, 1 SYN_RECV". For a listener recv_q is
-// the accept queue's length and send_q its limit, the numbers a queue scenario is about.
-std::string sockets_summary(const std::string& side, const std::vector<SocketInfo>& sockets) {
-    std::vector<std::string> listeners;
-    std::map<std::string, int> counts;
-    for (const auto& s : sockets) {
-        if (s.state == "LISTEN")
-            listeners.push_back("LISTEN :" + std::to_string(s.sport) + " recv_q=" + std::to_string(s.recv_q) +
-                                " send_q=" + std::to_string(s.send_q));
-        else
-            ++counts[s.state];
-    }
-    std::string others;
-    for (const auto& [state, n] : counts) others += (others.empty() ? "" : ", ") + std::to_string(n) + " " + state;
+// "server: LISTEN :8080 recv_q=2 send_q=2; 2 ESTABLISHED, 1 SYN_RECV".
+std::string sockets_line(const std::string& side, const json& sockets) {
+    const SocketsSummary summary = sockets_summary(sockets);
     std::string text;
-    for (const auto& l : listeners) text += (text.empty() ? "" : "; ") + l;
+    for (const auto& l : summary.listeners) text += (text.empty() ? "" : "; ") + l;
+    std::string others;
+    for (const auto& c : summary.counts) others += (others.empty() ? "" : ", ") + c;
     if (!others.empty()) text += (text.empty() ? "" : "; ") + others;
     return side + ": " + (text.empty() ? "no sockets" : text);
 }
 
-// The checkpoint a timeline entry stands for: same name and time.
-const Checkpoint* find_checkpoint(const Observations& seen, const TimelineEntry& e) {
-    for (const auto& cp : seen.checkpoints)
-        if (cp.name == e.text && seen.seconds(cp.time_ns) == e.t) return &cp;
-    return nullptr;
-}
-
 // "  1.003 ── checkpoint queue_full ─────..." across the line, then one line per side.
-void render_checkpoint(std::string& out, const Style& style, const Observations& seen, const TimelineEntry& e) {
-    const std::string title = kRule + kRule + " checkpoint " + e.text + " ";
+void render_checkpoint(std::string& out, const Style& style, const LadderRow& row) {
+    const std::string title = kRule + kRule + " checkpoint " + row.text + " ";
     const std::string head = fit(title, kWidth - kClientColumn);
-    std::string line = timeline_line(style, e.t, head + repeat(kRule, kWidth - kClientColumn - columns(head)),
+    std::string line = timeline_line(style, row.t, head + repeat(kRule, kWidth - kClientColumn - columns(head)),
                                       kClientColumn);
     out += style.bold(line) + "\n";
-    if (const Checkpoint* cp = find_checkpoint(seen, e)) {
-        for (const auto& [side, sockets] : cp->sockets)
-            out += std::string(kClientColumn, ' ') + fit(sockets_summary(side, sockets), kWidth - kClientColumn) +
-                   "\n";
-    }
+    if (!row.checkpoint) return;
+    for (const auto& [side, sockets] : object_field(*row.checkpoint, "sockets").items())
+        out += std::string(kClientColumn, ' ') + fit(sockets_line(side, sockets), kWidth - kClientColumn) + "\n";
 }
 
-void render_header(std::string& out, const Style& style, const RunInfo& run) {
-    out += style.bold(fit("socklab  " + run.scenario + " / " + run.variant, kWidth)) + "\n";
-    if (!run.title.empty()) for (const auto& l : wrap(run.title, "  ")) out += l + "\n";
-    if (!run.blog_section.empty()) for (const auto& l : wrap(run.blog_section, "  blog: ")) out += l + "\n";
-    std::string run_line = "kernel " + run.kernel;
-    if (!run.run_id.empty()) run_line += ", run " + run.run_id;
-    if (!run.started_utc.empty()) run_line += ", started " + run.started_utc;
-    char duration[32];
-    std::snprintf(duration, sizeof duration, ", took %.2fs", run.duration_s);
-    for (const auto& l : wrap(run_line + duration, "  ")) out += l + "\n";
+void render_header(std::string& out, const Style& style, const json& report) {
+    out += style.bold(fit("socklab  " + text_field(report, "scenario") + " / " + text_field(report, "variant"), kWidth)) +
+           "\n";
+    if (const auto title = text_field(report, "title"); !title.empty())
+        for (const auto& l : wrap(title, "  ")) out += l + "\n";
+    if (const auto blog = text_field(report, "blog_section"); !blog.empty())
+        for (const auto& l : wrap(blog, "  blog: ")) out += l + "\n";
+    std::string run_line = "kernel " + text_field(report, "kernel");
+    if (const auto id = text_field(report, "run_id"); !id.empty()) run_line += ", run " + id;
+    if (const auto started = text_field(report, "started_utc"); !started.empty()) run_line += ", started " + started;
+    run_line += ", took " + fixed_text(number_field(report, "duration_s"), 2) + "s";
+    for (const auto& l : wrap(run_line, "  ")) out += l + "\n";
     std::string params;
-    for (const auto& [name, value] : run.params)
-        params += (params.empty() ? "" : ", ") + name + "=" + number_text(value);
+    for (const auto& [name, value] : object_field(report, "params").items())
+        params += (params.empty() ? "" : ", ") + name + "=" + (value.is_number() ? number_text(value.get<double>())
+                                                                                 : scalar_text(value));
     if (!params.empty()) for (const auto& l : wrap(params, "  parameters: ")) out += l + "\n";
-    for (const auto& note : run.notes) for (const auto& l : wrap(note, "  note: ")) out += l + "\n";
-    if (!run.pcap.empty()) for (const auto& l : wrap(run.pcap, "  pcap: ")) out += l + "\n";
+    for (const auto& note : array_field(report, "notes"))
+        for (const auto& l : wrap(scalar_text(note), "  note: ")) out += l + "\n";
+    if (const auto pcap = text_field(report, "pcap"); !pcap.empty())
+        for (const auto& l : wrap(pcap, "  pcap: ")) out += l + "\n";
 }
 
 std::string column_titles() {
@@ -603,78 +560,90 @@ std::string column_titles() {
     return line;
 }
 
-void render_timeline(std::string& out, const Style& style, const Observations& seen) {
-    const std::vector<TimelineEntry> entries = timeline(seen);
-    const bool cut = entries.size() > kHeadEntries + kTailEntries;
-    std::optional<double> previous;
-    for (size_t i = 0; i < entries.size(); ++i) {
-        if (cut && i == kHeadEntries) {
-            const size_t left_out = entries.size() - kHeadEntries - kTailEntries;
-            out += style.dim(fit("    ...  " + std::to_string(left_out) + " entries left out", kWidth)) + "\n";
-            i = entries.size() - kTailEntries;
-            previous.reset();
+void render_timeline(std::string& out, const Style& style, const json& report) {
+    for (const LadderRow& row : ladder_rows(report)) {
+        switch (row.kind) {
+            case LadderRow::Kind::gap: {
+                char gap[48];
+                std::snprintf(gap, sizeof gap, "%*s  (%.2f s)", static_cast<int>(kTimeWidth), "...", row.gap_s);
+                out += style.dim(gap) + "\n";
+                break;
+            }
+            case LadderRow::Kind::cut:
+                out += style.dim(fit("    ...  " + std::to_string(row.left_out) + " entries left out", kWidth)) + "\n";
+                break;
+            case LadderRow::Kind::checkpoint: render_checkpoint(out, style, row); break;
+            case LadderRow::Kind::failure:
+                out += timeline_line(style, row.t, "✗ FAILED: " + row.text, kClientColumn, true) + "\n";
+                break;
+            case LadderRow::Kind::entry: out += entry_line(style, row) + "\n"; break;
         }
-        const TimelineEntry& e = entries[i];
-        if (previous && e.t - *previous > kSilentGap) {
-            char gap[48];
-            std::snprintf(gap, sizeof gap, "%*s  (%.2f s)", static_cast<int>(kTimeWidth), "...", e.t - *previous);
-            out += style.dim(gap) + "\n";
-        }
-        previous = e.t;
-        if (e.kind == "checkpoint") render_checkpoint(out, style, seen, e);
-        else out += entry_line(style, e) + "\n";
     }
 }
 
-void render_expectations(std::string& out, const Style& style, const std::vector<Outcome>& outcomes) {
-    if (outcomes.empty()) return;
+// A skipped expectation counts as skipped whatever its `passed` says.
+Tally tally(const json& expectations) {
+    Tally t;
+    for (const auto& e : expectations) {
+        if (bool_field(e, "skipped")) ++t.skipped;
+        else if (bool_field(e, "passed")) ++t.passed;
+        else ++t.failed;
+    }
+    return t;
+}
+
+void render_expectations(std::string& out, const Style& style, const json& expectations) {
+    if (expectations.empty()) return;
     out += style.bold("expectations") + "\n";
     const std::string detail = "        ";  // under the text, past "  PASS  "
-    for (const auto& o : outcomes) {
-        const std::string label = o.skipped ? "SKIP" : o.passed ? "PASS" : "FAIL";
-        const std::string painted = o.skipped  ? style.yellow(label)
-                                    : o.passed ? style.green(label)
-                                               : style.red(label);
-        std::vector<std::string> lines = wrap(o.text, "  " + label + "  ");
+    for (const auto& e : expectations) {
+        const bool skipped = bool_field(e, "skipped"), passed = bool_field(e, "passed");
+        const std::string label = skipped ? "SKIP" : passed ? "PASS" : "FAIL";
+        const std::string painted = skipped ? style.yellow(label) : passed ? style.green(label) : style.red(label);
+        std::vector<std::string> lines = wrap(text_field(e, "text"), "  " + label + "  ");
         // Paint only the label; the columns were counted on the plain text.
         lines.front().replace(2, label.size(), painted);
         for (const auto& l : lines) out += l + "\n";
-        if (o.skipped) {
-            if (!o.observed.empty())
-                for (const auto& l : wrap(o.observed, detail)) out += l + "\n";
+        const std::string expected = text_field(e, "expected"), observed = text_field(e, "observed");
+        if (skipped) {
+            if (!observed.empty())
+                for (const auto& l : wrap(observed, detail)) out += l + "\n";
             continue;
         }
-        if (o.passed) {  // the values the formulas came to, so a pass teaches something too
-            for (const auto& l : wrap(o.expected, detail + "= ")) out += style.dim(l) + "\n";
+        if (passed) {  // the values the formulas came to, so a pass teaches something too
+            for (const auto& l : wrap(expected, detail + "= ")) out += style.dim(l) + "\n";
             continue;
         }
-        std::string evidence = "expected: " + o.expected + ", observed: " + o.observed;
-        if (o.at) {
-            char at[48];
-            std::snprintf(at, sizeof at, " (at %.3f s)", *o.at);
-            evidence += at;
-        }
+        std::string evidence = "expected: " + expected + ", observed: " + observed;
+        if (const auto at = e.find("at"); at != e.end() && at->is_number())
+            evidence += " (at " + fixed_text(at->get<double>(), 3) + " s)";
         for (const auto& l : wrap(evidence, detail)) out += l + "\n";
-        if (!o.why.empty()) for (const auto& l : wrap(o.why, detail + "why: ")) out += l + "\n";
+        if (const auto why = text_field(e, "why"); !why.empty())
+            for (const auto& l : wrap(why, detail + "why: ")) out += l + "\n";
     }
 }
 
 }  // namespace
 
-std::string render_terminal(const RunInfo& run, const Observations& seen, const std::vector<Outcome>& outcomes,
-                            bool color) {
+std::string render_terminal(const json& report, bool color) {
     const Style style(color);
     std::string out;
-    render_header(out, style, run);
+    render_header(out, style, report);
     out += "\n" + style.bold(column_titles()) + "\n";
-    render_timeline(out, style, seen);
+    render_timeline(out, style, report);
     out += "\n";
-    render_expectations(out, style, outcomes);
-    const Tally t = tally(outcomes);
+    const json& expectations = array_field(report, "expectations");
+    render_expectations(out, style, expectations);
+    const Tally t = tally(expectations);
     const std::string summary = std::to_string(t.passed) + " passed, " + std::to_string(t.failed) + " failed, " +
                                 std::to_string(t.skipped) + " skipped";
     out += (t.failed > 0 ? style.red(summary) : style.green(summary)) + "\n";
     return out;
+}
+
+std::string render_terminal(const RunInfo& run, const Observations& seen, const std::vector<Outcome>& outcomes,
+                            bool color) {
+    return render_terminal(report_json(run, seen, outcomes), color);
 }
 
 }  // namespace socklab

@@ -33,6 +33,8 @@ struct TimelineEntry {
     std::string kind;      // packet, state, call, mark, step, output, exit, checkpoint, retransmit, reset
     std::string text;      // what the terminal shows for it, e.g. "connect() = -1 ETIMEDOUT"
     bool to_server = false;  // packets: sent by the client
+    long ref = -1;  // what it shows, as an index into the report's packets, transitions, events, exits or
+                    // checkpoints (after its kind); -1 for traced retransmits and resets
 };
 
 // Packets, state transitions, program events, exits, checkpoints and traced retransmits and
@@ -40,12 +42,22 @@ struct TimelineEntry {
 // numbers relative to each direction's first SYN, and "(rtx)" when they are retransmissions.
 std::vector<TimelineEntry> timeline(const Observations& seen);
 
+// Every timeline entry but traced retransmits and resets names what it shows by its index in
+// another array, under "packet", "transition", "event", "exit" or "checkpoint", so that pictures
+// drawn from the file alone (socklab show) find a packet's flags or a call's return value.
 nlohmann::json report_json(const RunInfo& run, const Observations& seen, const std::vector<Outcome>& outcomes);
 
 // Pretty-printed with 2 spaces. Throws std::runtime_error naming the file when it cannot be written.
 void write_report(const std::string& path, const nlohmann::json& report);
 
-// At most 100 columns per line; ANSI colors when `color`.
+// report.json read back. Throws std::runtime_error naming the file when it cannot be read, is
+// not JSON, or is not a report (no timeline or expectations).
+nlohmann::json read_report(const std::string& path);
+
+// The run as a ladder in text (see report/ladder.hpp), between the run's header and the
+// expectations with their evidence: at most 100 columns per line; ANSI colors when `color`.
+// Drawn from the report's JSON alone; the second form builds that JSON first.
+std::string render_terminal(const nlohmann::json& report, bool color);
 std::string render_terminal(const RunInfo& run, const Observations& seen, const std::vector<Outcome>& outcomes,
                             bool color);
 

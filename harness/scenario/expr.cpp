@@ -118,6 +118,7 @@ private:
         return *value;
     }
     double call(const std::string& function) {
+        if (function == "has") return has();
         if (function != "min" && function != "max") fail("unknown function '" + function + "'");
         std::vector<double> args{sum()};
         while (accept(',')) args.push_back(sum());
@@ -125,6 +126,20 @@ private:
         double result = args.front();
         for (double arg : args) result = function == "min" ? std::min(result, arg) : std::max(result, arg);
         return result;
+    }
+    // has(name): 1 when the name has a value here, 0 when not; for what only some kernels have,
+    // e.g. has(client.net.ipv4.tcp_syn_linear_timeouts) (a sysctl is a name only where it exists).
+    double has() {
+        skip_space();
+        const size_t start = pos_;
+        while (pos_ < text_.size() &&
+               (std::isalnum(static_cast<unsigned char>(text_[pos_])) || text_[pos_] == '_' || text_[pos_] == '.'))
+            ++pos_;
+        if (pos_ == start || !(std::isalpha(static_cast<unsigned char>(text_[start])) || text_[start] == '_'))
+            fail("has() takes one name, e.g. has(client.net.ipv4.tcp_syn_linear_timeouts)");
+        const std::string id = text_.substr(start, pos_ - start);
+        if (!accept(')')) fail("missing ')' after the name in has(" + id);
+        return lookup_(id) ? 1.0 : 0.0;
     }
 };
 

@@ -17,7 +17,8 @@ struct ExprError : std::runtime_error {
 };
 
 // Grammar: numbers, names ([A-Za-z_][A-Za-z0-9_.]*), + - * / unary -, parentheses,
-// min(a, b, ...), max(a, b, ...), and one comparison (< <= > >= == !=) giving 1 or 0. Throws ExprError naming the problem and the expression.
+// min(a, b, ...), max(a, b, ...), has(name) (1 when the name is known here, e.g. a sysctl this
+// kernel has, else 0), and one comparison (< <= > >= == !=) giving 1 or 0. Throws ExprError naming the problem and the expression.
 double evaluate(const std::string& expr, const Lookup& lookup);
 
 }  // namespace socklab

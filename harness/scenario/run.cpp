@@ -8,6 +8,7 @@
 #include <boost/asio/signal_set.hpp>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <cmath>
 #include <filesystem>
 #include <functional>
@@ -23,6 +24,7 @@
 #include "observation/tracefs.hpp"
 #include "process/program.hpp"
 #include "process/spawn.hpp"
+#include "report/html.hpp"
 #include "report/report.hpp"
 #include "topology/owner.hpp"
 #include "topology/topology.hpp"
@@ -79,6 +81,7 @@ private:
     boost::asio::io_context io_;
     boost::asio::signal_set signals_;
     bool interrupted_ = false;
+    double slow_ = 1.0;  // SOCKLAB_MACHINE_SLOW: timing slack and default deadlines are multiplied by it
 
     std::map<std::string, double> params_;
     std::map<std::string, double> rules_;
@@ -169,7 +172,7 @@ void Run::set_up() {
         }
     for (const auto& side : kSides)
         seen_.sysctls[side] = topology_->read_sysctls(side, std::vector<std::string>(keys.begin(), keys.end()));
-    rules_ = rule_values(seen_.sysctls["client"], seen_.sysctls["server"]);
+    rules_ = rule_values(seen_.sysctls["client"], seen_.sysctls["server"], params_);  // params: socket options
 
     // Without tracefs (no root, or a kernel without it) the run goes on: the expectations that
     // need transitions or TCP events are then skipped with this note, never passed.
@@ -248,7 +251,7 @@ void Run::play(const Step& step) {
             io_, step.side, argv, topology_->host(step.side).netns, dir_ + "/" + step.side + ".log", cpu,
             [this](const ProgramEvent& e) { seen_.events.push_back(e); });
     } else if (step.verb == "await") {
-        const double within = step.within.empty() ? kDefaultWithin : eval(step.within);
+        const double within = step.within.empty() ? kDefaultWithin * slow_ : eval(step.within);
         if (!programs_.count(step.side)) throw StepFailure(step.where + ": the " + step.side + " was never started");
         Program& p = *programs_[step.side];
         if (step.name == "exit") {
@@ -267,7 +270,7 @@ void Run::play(const Step& step) {
     } else if (step.verb == "release") {
         if (!programs_.count(step.side)) throw StepFailure(step.where + ": the " + step.side + " was never started");
         Program& p = *programs_[step.side];
-        pump_until([&] { return p.blocked_at() == step.name; }, kDefaultWithin, step.side + " to reach step " + step.name, step.side);
+        pump_until([&] { return p.blocked_at() == step.name; }, kDefaultWithin * slow_, step.side + " to reach step " + step.name, step.side);
         say("release " + step.side + " " + step.name);
         p.release(step.name);
     } else if (step.verb == "checkpoint") {
@@ -287,15 +290,16 @@ void Run::play(const Step& step) {
         if (r.status != 0) throw StepFailure(step.where + ": " + step.verb + " refused: " + r.output);
     } else if (step.verb == "until") {
         const std::string state = step.until["state"];
+        const std::string timer = step.until.value("timer", "");  // optional: only sockets with this timer count
         const double count = eval(step.until["count"].is_string() ? step.until["count"].get<std::string>() : step.until["count"].dump());
         const double within = eval(step.within);
         std::ostringstream what;
-        what << step.side << " has " << count << " " << state << " sockets";
+        what << step.side << " has " << count << " " << state << " sockets" << (timer.empty() ? "" : " with timer " + timer);
         say("until " + what.str() + " (kernel timers: up to " + format_seconds(within) + ")");
         pump_until(
             [&] {
                 double n = 0;
-                for (const auto& s : diag_[step.side]->dump()) n += s.state == state;
+                for (const auto& s : diag_[step.side]->dump()) n += s.state == state && (timer.empty() || timer_matches(s.timer, timer));
                 return n == count;
             },
             within, what.str());
@@ -324,11 +328,11 @@ void Run::finish_programs() {
     for (auto& [side, program] : programs_) {
         Program& p = *program;  // lambdas cannot capture structured bindings in clang 14
         try {
-            pump_until([&p] { return p.exit().has_value(); }, 5.0, side + " exit");
+            pump_until([&p] { return p.exit().has_value(); }, 5.0 * slow_, side + " exit");
         } catch (const StepFailure&) {
             say("the " + side + " did not end: killed");
             p.kill();
-            pump_until([&p] { return p.exit().has_value(); }, 5.0, side + " exit after SIGKILL");
+            pump_until([&p] { return p.exit().has_value(); }, 5.0 * slow_, side + " exit after SIGKILL");
         }
         seen_.exits[side] = *p.exit();
     }
@@ -337,6 +341,11 @@ void Run::finish_programs() {
 RunResult Run::run() {
     seen_.start_ns = monotonic_ns();
     params_ = resolve_params(s_, v_, o_.set);  // bad --set: ScenarioError before anything is made
+    try {
+        slow_ = machine_slow_factor(std::getenv("SOCKLAB_MACHINE_SLOW"));
+    } catch (const std::invalid_argument& e) {
+        throw EnvironmentError(e.what());
+    }
 
     check_tools();
     const std::string run_id = v_.name + "-" + utc_now("%Y%m%dT%H%M%SZ") + "-" + std::to_string(::getpid());
@@ -364,6 +373,14 @@ RunResult Run::run() {
     info.kernel = u.release;
     std::sscanf(u.release, "%d.%d", &seen_.kernel_major, &seen_.kernel_minor);
     seen_.poll_interval = kPollInterval;
+    if (slow_ != 1.0) {
+        std::ostringstream note;
+        note << "SOCKLAB_MACHINE_SLOW=" << slow_ << " (emulated machine): timing slack " << 0.040 * slow_
+             << " s instead of 0.04 s, default step deadlines " << kDefaultWithin * slow_ << " s instead of "
+             << kDefaultWithin << " s";
+        info.notes.push_back(note.str());
+        say(note.str());
+    }
 
     try {
         set_up();
@@ -405,13 +422,16 @@ RunResult Run::run() {
     std::vector<Outcome> outcomes = check(v_.expect, seen_, [this](const std::string& n) {
         std::set<std::string> resolving;
         return lookup(n, resolving);
-    }, Timing{kernel_hz(), 0.040});
+    }, Timing{kernel_hz(), 0.040 * slow_});
     outcomes.insert(outcomes.end(), step_failures_.begin(), step_failures_.end());
     info.duration_s = seconds_now();
     info.phases["evidence"] = info.duration_s - info.phases["setup"] - info.phases["choreography"];
 
-    write_report(dir_ + "/report.json", report_json(info, seen_, outcomes));
-    if (o_.out) *o_.out << render_terminal(info, seen_, outcomes, o_.color) << std::flush;
+    // Every picture is drawn from the report, as socklab show draws them later.
+    const nlohmann::json report = report_json(info, seen_, outcomes);
+    write_pictures(dir_, report);
+    write_report(dir_ + "/report.json", report);  // last: its presence marks a complete run
+    if (o_.out) *o_.out << render_terminal(report, o_.color) << std::flush;
 
     RunResult result;
     result.dir = dir_;

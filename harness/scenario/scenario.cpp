@@ -1,6 +1,7 @@
 #include "scenario/scenario.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -22,6 +23,8 @@ const std::vector<std::string>& rule_names() {
         "syn_sent.retransmits", "syn_sent.timeout",   // client SYN: retransmits before connect() fails, and when
         "syn_recv.retransmits", "syn_recv.first",     // server SYN-ACK: retransmits, the first one,
         "syn_recv.lifetime",                          // and when the entry goes
+        "established.retransmits",                    // client data nobody acknowledges: retransmits (probe included)
+        "established.timeout",                        // and when the kernel gives up (ETIMEDOUT), after the send
     };
     return names;
 }
@@ -36,6 +39,20 @@ const Variant* Scenario::variant(const std::string& n) const {
     for (const auto& v : variants)
         if (v.name == n) return &v;
     return nullptr;
+}
+
+bool is_observed_name(const std::string& name, const std::set<std::string>& checkpoints) {
+    std::vector<std::string> parts;
+    std::istringstream in(name);
+    for (std::string part; std::getline(in, part, '.');) parts.push_back(part);
+    if (parts.size() != 5 || !checkpoints.count(parts[1])) return false;
+    if (std::find(kSides.begin(), kSides.end(), parts[2]) == kSides.end() || parts[3].empty()) return false;
+    if (parts[0] == "sockets") return is_tcp_state_name(parts[3]) && (parts[4] == "count" || parts[4] == "recv_q" || parts[4] == "send_q");
+    if (parts[0] != "calls") return false;
+    const std::string& f = parts[4];
+    const bool errno_name = f.size() > 1 && f[0] == 'E' &&
+                            std::all_of(f.begin(), f.end(), [](char ch) { return std::isupper(static_cast<unsigned char>(ch)) || std::isdigit(static_cast<unsigned char>(ch)); });
+    return f == "count" || f == "total" || errno_name;
 }
 
 namespace {
@@ -136,11 +153,24 @@ public:
         if (!parse_flags(flags)) fail(where, "bad TCP flags \"" + flags + "\" (tcpdump style: S, S., ., P., F., R, R.)");
     }
 
+    // The same checker for the expressions of expectations, which may also name what the run
+    // observed at one of these checkpoints (see is_observed_name).
+    Checker for_expectations(const std::set<std::string>& checkpoints) const {
+        Checker c = *this;
+        c.observed_checkpoints_ = checkpoints;
+        c.observed_checkpoints_.insert("end");  // the snapshot every run takes last
+        c.observed_ = true;
+        return c;
+    }
+
 private:
     const Scenario& s_;
     std::string file_;
+    bool observed_ = false;
+    std::set<std::string> observed_checkpoints_;
 
     bool known_name(const std::string& name) const {
+        if (observed_ && is_observed_name(name, observed_checkpoints_)) return true;
         if (s_.param(name)) return true;
         for (const auto& [let_name, text] : s_.let)
             if (let_name == name) return true;
@@ -187,10 +217,11 @@ void check_errno_name(const Checker& c, const json& j, const std::string& where)
     if (!names.count(e)) c.fail(where, "unknown errno name \"" + e + "\"");
 }
 
-Expectation parse_expectation(const Checker& c, const json& spec, const std::string& where,
+Expectation parse_expectation(const Checker& description, const json& spec, const std::string& where,
                               const std::set<std::string>& checkpoints) {
     static const std::vector<std::string> kinds{"call", "socket", "transitions", "packets",
-                                                "retransmits", "counter", "exit", "trace", "interval"};
+                                                "retransmits", "counter", "exit", "trace", "interval", "holds"};
+    const Checker c = description.for_expectations(checkpoints);
     Expectation e;
     e.where = where;
     if (!spec.is_object()) c.fail(where, "expected an object");
@@ -200,7 +231,7 @@ Expectation parse_expectation(const Checker& c, const json& spec, const std::str
     const json& j = e.spec;
     for (const auto& k : kinds)
         if (j.contains(k)) e.kind = k;
-    if (e.kind.empty()) c.fail(where, "an expectation needs one of: call, socket, transitions, packets, retransmits, counter, exit, trace, interval");
+    if (e.kind.empty()) c.fail(where, "an expectation needs one of: call, socket, transitions, packets, retransmits, counter, exit, trace, interval, holds");
     const std::string w = where + "." + e.kind;
     if (e.kind == "call") {
         c.keys(j, where, {"call", "why"}, {"count", "nth", "ret", "errno", "role"});
@@ -251,7 +282,8 @@ Expectation parse_expectation(const Checker& c, const json& spec, const std::str
         c.keys(j, where, {"retransmits", "rule", "connections", "why"}, {});
         c.side_and_flags(j["retransmits"], w);
         std::string rule = c.str(j["rule"], where + ".rule");
-        if (rule != "syn_sent" && rule != "syn_recv") c.fail(where + ".rule", "unknown rule \"" + rule + "\" (syn_sent, syn_recv)");
+        if (rule != "syn_sent" && rule != "syn_recv" && rule != "established")
+            c.fail(where + ".rule", "unknown rule \"" + rule + "\" (syn_sent, syn_recv, established)");
         c.expr(j["connections"], where + ".connections");
     } else if (e.kind == "counter") {
         c.keys(j, where, {"counter", "why"}, {"equals", "at_least"});
@@ -272,19 +304,34 @@ Expectation parse_expectation(const Checker& c, const json& spec, const std::str
             if (sig != "SIGPIPE" && sig != "SIGKILL" && sig != "SIGTERM") c.fail(where + ".signal", "unknown signal \"" + sig + "\"");
         }
     } else if (e.kind == "interval") {
-        c.keys(j, where, {"interval", "timer", "why"}, {});
+        // "timer": one kernel timer of that many seconds; or "rule": "<side> <rule>", the chain of
+        // timers from a rule's first transmission to its give-up (kernel_rules.hpp)
+        c.keys(j, where, {"interval", "why"}, {"timer", "rule"});
         c.keys(j["interval"], w, {"from", "to"}, {});
         for (const char* end : {"from", "to"}) c.moment(j["interval"][end], w + "." + end, checkpoints);
-        c.expr(j["timer"], where + ".timer");
+        if (j.contains("timer") == j.contains("rule")) c.fail(where, "give exactly one of timer, rule");
+        if (j.contains("timer")) c.expr(j["timer"], where + ".timer");
+        if (j.contains("rule")) {
+            std::istringstream words(c.str(j["rule"], where + ".rule"));
+            std::string side, rule;
+            words >> side >> rule;
+            c.side(side, where + ".rule");
+            if (rule != "syn_sent" && rule != "syn_recv" && rule != "established")
+                c.fail(where + ".rule", "write \"<side> <rule>\" with rule syn_sent, syn_recv or established");
+        }
     } else if (e.kind == "trace") {
-        c.keys(j, where, {"trace", "count", "why"}, {});
+        c.keys(j, where, {"trace", "why"}, {"count", "at_least"});
+        if (j.contains("count") == j.contains("at_least")) c.fail(where, "give exactly one of count, at_least");
         std::istringstream words(c.str(j["trace"], w));
         std::string side, event;
         words >> side >> event;
         c.side(side, w);
         static const std::set<std::string> events{"tcp_retransmit_synack", "tcp_retransmit_skb", "tcp_send_reset", "tcp_receive_reset"};
         if (!events.count(event)) c.fail(w, "unknown event \"" + event + "\"");
-        c.expr(j["count"], where + ".count");
+        c.expr(j.contains("count") ? j["count"] : j["at_least"], where + (j.contains("count") ? ".count" : ".at_least"));
+    } else if (e.kind == "holds") {
+        c.keys(j, where, {"holds", "why"}, {});
+        c.expr(j["holds"], w);
     }
     if (c.str(j["why"], where + ".why").empty()) c.fail(where + ".why", "say which rule the expectation rests on");
     return e;
@@ -322,9 +369,14 @@ Step parse_step(const Checker& c, const json& j, const std::string& where) {
         s.script = c.str(j["args"], where + ".args");
     } else if (s.verb == "until") {
         c.keys(j, where, {"until", "within"}, {"checkpoint"});
-        c.keys(j["until"], w, {"side", "state", "count"}, {});
+        c.keys(j["until"], w, {"side", "state", "count"}, {"timer"});
         s.side = c.side(j["until"]["side"], w + ".side");
         c.state(j["until"]["state"], w + ".state");
+        if (j["until"].contains("timer")) {
+            static const std::set<std::string> timers{"none", "on", "retransmit", "keepalive", "timewait", "probe"};
+            if (!timers.count(c.str(j["until"]["timer"], w + ".timer")))
+                c.fail(w + ".timer", "use none, on, retransmit, keepalive, timewait or probe");
+        }
         c.expr(j["until"]["count"], w + ".count");
         s.until = j["until"];
         s.within = c.expr(j["within"], where + ".within");

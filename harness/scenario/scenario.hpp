@@ -3,6 +3,7 @@
 #pragma once
 #include <map>
 #include <optional>
+#include <set>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -27,12 +28,12 @@ struct Step {
     std::string name;     // await/release: the event or step name; checkpoint: its name
     std::string within;   // await/until: deadline in seconds (expression); empty: the default
     std::string script;   // nft: the ruleset; ip: the arguments ({server.if}, {client.addr}... filled in)
-    nlohmann::json until; // until: {"state": S, "count": expr} on the side's sockets
+    nlohmann::json until; // until: {"state": S, "count": expr[, "timer": T]} on the side's sockets
     std::string where;    // "variants.x.steps[2]", for messages
 };
 
 struct Expectation {
-    std::string kind;     // call, socket, transitions, packets, retransmits, counter, exit, trace, interval
+    std::string kind;     // call, socket, transitions, packets, retransmits, counter, exit, trace, interval, holds
     nlohmann::json spec;  // the object as written, already checked
     std::string where;
     std::string when;     // empty, or a condition ("kernel >= 6.18", an expression): checked only where it holds
@@ -72,6 +73,15 @@ struct KernelCondition {
     bool holds(int running_major, int running_minor) const;
 };
 std::optional<KernelCondition> parse_kernel_condition(const std::string& text);
+
+// Names the expressions of expectations may also use, for what the run observed at a checkpoint
+// (one of `checkpoints`, or "end", the snapshot every run takes last):
+//   sockets.<checkpoint>.<side>.<STATE>.count|recv_q|send_q   sockets in STATE, and their queues summed
+//   calls.<checkpoint>.<side>.<call>.count|total|<ERRNO>      reports of <call> up to then, the sum of
+//                                                             their non-negative return values, and how
+//                                                             many failed with that errno (e.g. EAGAIN)
+// e.g. {"holds": "sockets.full.client.ESTABLISHED.send_q > 0"}.
+bool is_observed_name(const std::string& name, const std::set<std::string>& checkpoints);
 
 // Parses and checks a description; throws ScenarioError("<file>:<line>: ..." or "<file>: <path>: ...").
 Scenario parse_scenario(const std::string& text, const std::string& file);

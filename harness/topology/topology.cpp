@@ -1,5 +1,8 @@
 #include "topology/topology.hpp"
 
+#include <chrono>
+#include <thread>
+
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -81,6 +84,18 @@ Topology::Topology() {
         for (const auto& h : hosts_) {
             must_run("cannot address " + h.ifname, {"ip", "addr", "add", h.address + "/30", "dev", h.ifname}, h.netns);
             must_run("cannot bring up " + h.ifname, {"ip", "link", "set", h.ifname, "up"}, h.netns);
+        }
+        // "up" returns before linkwatch has run for the carrier: until then each end's queue is the
+        // noop qdisc, which drops what is sent (under load, a first SYN or ARP request). Linkwatch
+        // sets operstate UP in the same pass that activates the qdisc, so wait for that on both ends.
+        for (const auto& h : hosts_) {
+            const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+            while (run_command({"ip", "-o", "link", "show", "dev", h.ifname}, h.netns).output.find(" state UP ") ==
+                   std::string::npos) {
+                if (std::chrono::steady_clock::now() > deadline)
+                    throw std::runtime_error(h.ifname + " in " + h.netns + " did not become operationally up within 5 s");
+                std::this_thread::sleep_for(std::chrono::milliseconds(5));
+            }
         }
     } catch (...) {
         remove();

@@ -1,0 +1,17 @@
+// so_reuseaddr client: connects and stays connected until told to close.
+//
+//   client --addr 198.18.0.2 --port 8080
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "program/lab.hpp"
+
+int main(int argc, char** argv) {
+    lab::Args args(argc, argv, "--addr IP --port N");
+    sockaddr_in server = lab::ipv4(args.text("addr", "198.18.0.2"), args.number("port", 8080));
+
+    int fd = lab::result("socket", socket(AF_INET, SOCK_STREAM, 0));
+    lab::result("connect", connect(fd, reinterpret_cast<sockaddr*>(&server), sizeof server));
+    lab::step("close");
+    lab::result("close", close(fd));
+}

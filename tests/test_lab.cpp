@@ -1,0 +1,68 @@
+// The helpers the scenario programs use (harness/program/lab.hpp), run in a child process whose
+// stdin and stdout are pipes, as under the harness.
+#include <catch2/catch.hpp>
+
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <string>
+
+#include "program/lab.hpp"
+
+namespace {
+
+// Runs `body` in a child with stdin from `to_child` and stdout into a pipe; returns its exit
+// status and everything it wrote.
+template <typename Body>
+std::pair<int, std::string> in_child(int to_child, Body body) {
+    int out[2];
+    REQUIRE(::pipe(out) == 0);
+    pid_t pid = ::fork();
+    REQUIRE(pid >= 0);
+    if (pid == 0) {
+        ::dup2(to_child, STDIN_FILENO);
+        ::dup2(out[1], STDOUT_FILENO);
+        ::close(out[0]);
+        std::_Exit(body());
+    }
+    ::close(out[1]);
+    std::string text;
+    char buf[256];
+    for (ssize_t n; (n = ::read(out[0], buf, sizeof buf)) > 0;) text.append(buf, static_cast<size_t>(n));
+    ::close(out[0]);
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, text};
+}
+
+size_t count_of(const std::string& text, const std::string& what) {
+    size_t n = 0;
+    for (size_t at = 0; (at = text.find(what, at)) != std::string::npos; at += what.size()) ++n;
+    return n;
+}
+
+}  // namespace
+
+TEST_CASE("step_or: false while the descriptor is ready, true once released; the step is announced once") {
+    int in[2], pair[2];
+    REQUIRE(::pipe(in) == 0);
+    REQUIRE(::socketpair(AF_UNIX, SOCK_STREAM, 0, pair) == 0);
+    REQUIRE(::write(pair[1], "x", 1) == 1);  // pair[0] is readable (POLLIN) from the start
+    auto [code, text] = in_child(in[0], [&] {
+        int failures = 0;
+        if (lab::step_or("full", pair[0], POLLIN)) failures |= 1;  // the socket is ready, stdin is not
+        char c;
+        if (::read(pair[0], &c, 1) != 1) failures |= 2;
+        if (::write(in[1], "full\n", 5) != 5) failures |= 4;        // the release, as the harness writes it
+        if (!lab::step_or("full", pair[0], POLLIN)) failures |= 8;  // nothing ready but stdin: released
+        return failures;
+    });
+    ::close(in[0]);
+    ::close(in[1]);
+    ::close(pair[0]);
+    ::close(pair[1]);
+    CHECK(code == 0);
+    CHECK(count_of(text, "{\"step\":\"full\"") == 1);
+}
