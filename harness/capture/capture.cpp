@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <atomic>
 #include <memory>
+#include <mutex>
 #include <span>
 #include <stdexcept>
 
@@ -299,6 +300,10 @@ struct Capture::Impl {
     std::thread thread;
     std::atomic<bool> stopping{false};
     std::atomic<uint64_t> written{0};
+    int linktype = DLT_EN10MB;
+    int64_t ns_per_tick = 1;  // 1000 if the platform could only give microsecond timestamps
+    mutable std::mutex live_mutex;
+    std::vector<Segment> live;  // what has been written, decoded
 
     ~Impl() { close(); }
 
@@ -313,6 +318,11 @@ struct Capture::Impl {
         auto* self = reinterpret_cast<Impl*>(user);
         pcap_dump(reinterpret_cast<u_char*>(self->dumper), header, bytes);
         self->written.fetch_add(1, std::memory_order_relaxed);
+        const int64_t time_ns = int64_t(header->ts.tv_sec) * 1'000'000'000 + header->ts.tv_usec * self->ns_per_tick;
+        if (auto seg = decode_frame(bytes, header->caplen, self->linktype, time_ns)) {
+            std::lock_guard<std::mutex> lock(self->live_mutex);
+            self->live.push_back(*seg);
+        }
     }
 
     // Hands every packet the ring holds right now to on_packet; never blocks (nonblocking mode).
@@ -367,6 +377,8 @@ Capture::Capture(const std::string& netns, const std::string& ifname, const std:
     char errbuf[PCAP_ERRBUF_SIZE] = {};
     if (pcap_setnonblock(c.handle, 1, errbuf) < 0)
         throw std::runtime_error("cannot capture on " + c.where + ": " + errbuf);
+    c.linktype = pcap_datalink(c.handle);
+    c.ns_per_tick = pcap_get_tstamp_precision(c.handle) == PCAP_TSTAMP_PRECISION_NANO ? 1 : 1000;
     c.dumper = pcap_dump_open(c.handle, path.c_str());
     if (!c.dumper)
         throw std::runtime_error("cannot write the capture on " + c.where + ": " + pcap_geterr(c.handle));
@@ -388,5 +400,10 @@ void Capture::stop() {
 }
 
 uint64_t Capture::packets() const { return impl_->written.load(); }
+
+std::vector<Segment> Capture::segments_so_far() const {
+    std::lock_guard<std::mutex> lock(impl_->live_mutex);
+    return impl_->live;
+}
 
 }  // namespace socklab

@@ -49,6 +49,9 @@ public:
     Capture& operator=(const Capture&) = delete;
     void stop();
     uint64_t packets() const;
+    // The segments captured so far, decoded as they arrived (for class mode, while a run goes on;
+    // the expectations read the pcap file itself).
+    std::vector<Segment> segments_so_far() const;
 
 private:
     struct Impl;

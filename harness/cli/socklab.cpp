@@ -179,6 +179,9 @@ int main(int argc, char** argv) {
     run_cmd->add_option("--out", options.out_dir, "directory for report.json and capture.pcap");
     run_cmd->add_option("--captures", options.captures_root, "root of the run directories")->capture_default_str();
     run_cmd->add_flag("--keep-netns", options.keep_netns, "leave the namespaces for inspection (ip netns list)");
+    run_cmd->add_flag("--step", options.step,
+                      "class mode: say what each step does, ask the lab sheet's question, wait for Enter (on a terminal), "
+                      "then show what followed");
     run_cmd->add_option("--color", color, "auto, always or never")->check(CLI::IsMember({"auto", "always", "never"}));
 
     auto* census_cmd = app.add_subcommand("census", "count TCP sockets per state over sock_diag, as netstat | awk did");
@@ -218,6 +221,7 @@ int main(int argc, char** argv) {
         options.color = color == "always" || (color == "auto" && ::isatty(STDOUT_FILENO));
         if (app.got_subcommand("show")) return show(run_dir, options.color);
         options.progress = &std::cerr;
+        if (options.step && ::isatty(STDIN_FILENO)) options.keyboard = &std::cin;  // over a pipe: no pauses
         options.out = &std::cout;
         return run(root, name, variants, sets, options);
     } catch (const ScenarioError& e) {

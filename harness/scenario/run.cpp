@@ -12,6 +12,7 @@
 #include <cmath>
 #include <filesystem>
 #include <functional>
+#include <iostream>
 #include <memory>
 #include <set>
 #include <sstream>
@@ -103,6 +104,9 @@ private:
     double eval(const std::string& expr) const;
 
     void check_tools() const;
+    void narrate_before(const Step& step, size_t index);
+    void narrate_after(double since);
+    int64_t clock_offset_ = 0;  // CLOCK_REALTIME - CLOCK_MONOTONIC, for the capture's timestamps
     std::string fill_in(std::string text) const;
     void set_up();
     void play(const Step& step);
@@ -311,6 +315,44 @@ void Run::play(const Step& step) {
     }
 }
 
+// Class mode: what the next step does and the question to predict; on a terminal, wait for Enter.
+void Run::narrate_before(const Step& step, size_t index) {
+    std::ostream& out = o_.out ? *o_.out : std::cout;
+    std::string what = step.verb + " " + step.side + (step.name.empty() ? "" : " " + step.name);
+    if (step.verb == "nft" || step.verb == "ip") what = step.verb + " in the " + step.side + " namespace: " + fill_in(step.script);
+    if (step.verb == "until") what = "wait until the " + step.side + " has " + step.until["count"].dump() + " " +
+                                     step.until["state"].get<std::string>() + " sockets";
+    out << "\n── step " << index + 1 << "/" << v_.steps.size() << ": " << what << "\n";
+    if (!step.say.empty()) out << "   " << step.say << "\n";
+    if (!step.ask.empty()) out << "   Predict: " << step.ask << "\n";
+    if (o_.keyboard) {
+        out << "   [Enter] to run it " << std::flush;
+        std::string line;
+        std::getline(*o_.keyboard, line);
+    }
+    out << std::flush;
+}
+
+// Class mode: the syscalls, state changes and packets that followed the step.
+void Run::narrate_after(double since) {
+    std::ostream& out = o_.out ? *o_.out : std::cout;
+    read_trace();
+    Observations view = seen_;
+    view.segments = capture_->segments_so_far();
+    for (auto& segment : view.segments) segment.time_ns -= clock_offset_;
+    int shown = 0;
+    for (const auto& e : timeline(view)) {
+        if (e.t < since) continue;
+        const std::string who = e.kind == "packet" ? (e.to_server ? "client→server" : "server→client") : e.side;
+        char line[200];
+        std::snprintf(line, sizeof line, "   %8.3f  %-13s %s\n", e.t, who.c_str(), e.text.c_str());
+        out << line;
+        ++shown;
+    }
+    if (shown == 0) out << "   (nothing the kernel or the programs did)\n";
+    out << std::flush;
+}
+
 // Names a script may use for the run's own addresses and interfaces, which differ run to run.
 std::string Run::fill_in(std::string text) const {
     std::map<std::string, std::string> names{{"{port}", std::to_string(kServerPort)}};
@@ -390,13 +432,19 @@ RunResult Run::run() {
         if (o_.out_dir.empty()) std::filesystem::remove_all(dir_, ec);
         throw EnvironmentError(e.what());
     }
-    const int64_t clock_offset = realtime_ns() - monotonic_ns();
+    clock_offset_ = realtime_ns() - monotonic_ns();
+    const int64_t clock_offset = clock_offset_;
     info.phases["setup"] = seconds_now();
     if (!v_.floor.empty()) info.floor_s = eval(v_.floor);
 
     bool aborted = false;
     try {
-        for (const auto& step : v_.steps) play(step);
+        for (size_t i = 0; i < v_.steps.size(); ++i) {
+            const double before = seconds_now();
+            if (o_.step) narrate_before(v_.steps[i], i);
+            play(v_.steps[i]);
+            if (o_.step) narrate_after(before);
+        }
     } catch (const Interrupted& e) {
         aborted = true;
         info.notes.push_back(e.what());

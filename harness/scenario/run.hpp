@@ -2,6 +2,7 @@
 // choreography step by step, gather what the kernel did, check the expectations, write the report.
 #pragma once
 #include <map>
+#include <istream>
 #include <ostream>
 #include <stdexcept>
 #include <string>
@@ -17,6 +18,8 @@ struct RunOptions {
     std::string programs_dir;                // holds <scenario>/client and <scenario>/server
     bool keep_netns = false;
     bool color = false;
+    bool step = false;                       // class mode: narrate each step and what followed it
+    std::istream* keyboard = nullptr;        // class mode: wait for Enter here before each step (a tty)
     std::ostream* progress = nullptr;        // progress lines while it runs
     std::ostream* out = nullptr;             // the timeline and the verdicts
 };

@@ -337,10 +337,16 @@ Expectation parse_expectation(const Checker& description, const json& spec, cons
     return e;
 }
 
-Step parse_step(const Checker& c, const json& j, const std::string& where) {
+Step parse_step(const Checker& c, const json& written, const std::string& where) {
     Step s;
     s.where = where;
-    if (!j.is_object()) c.fail(where, "expected an object");
+    if (!written.is_object()) c.fail(where, "expected an object");
+    // Any step may carry words for class mode; the rest is checked per verb.
+    json j = written;
+    if (j.contains("say")) s.say = c.str(j["say"], where + ".say");
+    if (j.contains("ask")) s.ask = c.str(j["ask"], where + ".ask");
+    j.erase("say");
+    j.erase("ask");
     for (const char* verb : {"start", "await", "release", "checkpoint", "nft", "ip", "until"})
         if (j.contains(verb)) s.verb = verb;
     if (s.verb.empty()) c.fail(where, "a step needs one of: start, await, release, checkpoint, nft, ip, until");

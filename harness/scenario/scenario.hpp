@@ -29,6 +29,8 @@ struct Step {
     std::string within;   // await/until: deadline in seconds (expression); empty: the default
     std::string script;   // nft: the ruleset; ip: the arguments ({server.if}, {client.addr}... filled in)
     nlohmann::json until; // until: {"state": S, "count": expr[, "timer": T]} on the side's sockets
+    std::string say;      // class mode (--step): what is about to happen
+    std::string ask;      // class mode: the question to predict before it runs
     std::string where;    // "variants.x.steps[2]", for messages
 };
 
