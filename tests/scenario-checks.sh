@@ -12,7 +12,7 @@
 #   host-state <file>
 #       writes what the host's network looks like (addresses, routes, nft ruleset, TCP sysctls,
 #       namespaces that are not socklab's); host-compare <file> fails if it has changed since
-#   census <socklab> <programs dir>
+#   census <socklab>
 #       socklab census counts the same sockets per state as ss in a namespace with a full queue
 set -euo pipefail
 what=$1
@@ -117,20 +117,23 @@ host-state|host-compare)
   fi
   ;;
 census)
-  socklab=$1 programs=$2
+  socklab=$1
   ns=sltest-census-$$
+  out=$(mktemp)
   ip netns add "$ns"
-  trap 'ip netns pids "$ns" 2>/dev/null | xargs -r kill -9; ip netns del "$ns" 2>/dev/null' EXIT
+  trap 'ip netns pids "$ns" 2>/dev/null | xargs -r kill -9; ip netns del "$ns" 2>/dev/null; rm -f "$out"' EXIT
   ip -n "$ns" link set lo up
-  # backlog_overflow's programs on loopback: 3 connections wait in the accept queue, unaccepted.
-  # Both wait at their steps on one fifo; closing it at the end lets them finish.
-  fifo=$(mktemp -u)
-  mkfifo "$fifo"
-  ip netns exec "$ns" "$programs/backlog_overflow/server" --addr 127.0.0.1 --port 8080 --backlog 5 < "$fifo" > /dev/null &
-  ip netns exec "$ns" "$programs/backlog_overflow/client" --addr 127.0.0.1 --port 8080 --connections 3 < "$fifo" > /dev/null &
-  exec 3> "$fifo"
-  rm "$fifo"
-  for _ in $(seq 1 200); do [ "$(ip netns exec "$ns" ss -Htn state established | wc -l)" -ge 6 ] && break; sleep 0.02; done
+  # A listener on loopback with 3 connections waiting in its accept queue, never accepted.
+  ip netns exec "$ns" python3 -c '
+import socket, time
+listener = socket.socket()
+listener.bind(("127.0.0.1", 8080))
+listener.listen(5)
+clients = [socket.create_connection(("127.0.0.1", 8080)) for _ in range(3)]
+print("ready", flush=True)
+time.sleep(120)' > "$out" &
+  for _ in $(seq 1 600); do grep -q ready "$out" && break; sleep 0.05; done  # up to 30 s when loaded
+  grep -q ready "$out" || fail "the loopback connections were not made"
   json=$("$socklab" census --netns "$ns" --json)
   echo "$json"
   for pair in ESTABLISHED:established LISTEN:listening SYN_SENT:syn-sent TIME_WAIT:time-wait \
@@ -143,8 +146,6 @@ census)
   done
   unowned=$(echo "$json" | python3 -c "import json,sys; print(json.load(sys.stdin)[0]['unowned'].get('ESTABLISHED', 0))")
   [ "$unowned" -eq 3 ] || fail "census counts $unowned ESTABLISHED sockets without a process, expected the 3 unaccepted"
-  exec 3>&-
-  wait
   ;;
 *)
   fail "unknown check $what"
