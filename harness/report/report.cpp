@@ -386,12 +386,18 @@ json report_json(const RunInfo& run, const Observations& seen, const std::vector
 }
 
 void write_report(const std::string& path, const json& report) {
-    std::ofstream out(path);
+    // Written beside and renamed into place, so a reader never sees half a report.
+    const std::string partial = path + ".partial";
+    std::ofstream out(partial);
     if (!out) throw std::runtime_error("cannot write " + path + ": " + std::strerror(errno));
     // A program's output could hold bytes that are not UTF-8; they must not cost the whole report.
     out << report.dump(2, ' ', false, json::error_handler_t::replace) << '\n';
     out.close();
-    if (!out) throw std::runtime_error("cannot write " + path + ": " + std::strerror(errno));
+    if (!out || std::rename(partial.c_str(), path.c_str()) != 0) {
+        const std::string reason = std::strerror(errno);
+        std::remove(partial.c_str());
+        throw std::runtime_error("cannot write " + path + ": " + reason);
+    }
 }
 
 json read_report(const std::string& path) {
