@@ -3,7 +3,7 @@
 #   mutated <socklab> <scenario> <variant> <from> <to>
 #       an expectation edited from <from> to <to> must turn the run red, saying expected and observed
 #   tshark <captures> <scenario> <variant>
-#       tshark's count of SYN, SYN-ACK and RST segments in the newest run's pcap equals the report's
+#       tshark reads the same TCP segments in the newest run's pcap as the report lists
 #   killed <socklab> <scenario> <variant>
 #       a run killed with SIGKILL in the middle leaves nothing once the next run has swept
 #   unprivileged <socklab> <scenario> <variant>
@@ -45,15 +45,34 @@ tshark)
   # The newest complete run (report.json is written last; a run in progress has none yet).
   run=$(ls -td "$captures/$scenario/$variant"-*/report.json 2>/dev/null | head -1 | xargs -r dirname)
   [ -n "$run" ] || fail "no run of $scenario/$variant under $captures"
-  count() { tshark -r "$run/capture.pcap" -Y "$1" 2>/dev/null | wc -l; }
-  report() { python3 -c "import json,sys; r=json.load(open('$run/report.json')); print(sum(1 for p in r['packets'] if p['flags']==sys.argv[1]))" "$1"; }
-  for pair in "S:tcp.flags.syn==1 && tcp.flags.ack==0" "S.:tcp.flags.syn==1 && tcp.flags.ack==1" \
-              "R:tcp.flags.reset==1 && tcp.flags.ack==0" "R.:tcp.flags.reset==1 && tcp.flags.ack==1"; do
-    flags=${pair%%:*} filter=${pair#*:}
-    t=$(count "$filter") r=$(report "$flags")
-    echo "$flags: tshark $t, report $r"
-    [ "$t" -eq "$r" ] || fail "tshark counts $t $flags segments in $run/capture.pcap, the report $r"
-  done
+  # One tshark pass; every TCP segment must match the report's, in order: addresses, ports, raw
+  # sequence and acknowledgement numbers, flags and payload length.
+  seen=$(mktemp)
+  trap 'rm -f "$seen"' EXIT
+  tshark -r "$run/capture.pcap" -Y tcp -T fields -E separator=' ' -e ip.src -e ip.dst -e tcp.srcport \
+    -e tcp.dstport -e tcp.seq_raw -e tcp.ack_raw -e tcp.flags -e tcp.len 2>/dev/null > "$seen" \
+    || fail "tshark cannot read $run/capture.pcap"
+  python3 - "$run" "$seen" <<'PY' || fail "tshark and the report disagree on $run/capture.pcap"
+import json, sys
+run = sys.argv[1]
+names = {0x01: "F", 0x02: "S", 0x04: "R", 0x08: "P", 0x10: ".", 0x20: "U", 0x40: "E", 0x80: "W"}
+def flags(hexflags):
+    return "".join(sorted(c for bit, c in names.items() if int(hexflags, 16) & bit))
+seen = []
+for line in open(sys.argv[2]):
+    src, dst, sport, dport, seq, ack, fl, length = line.split()
+    seen.append((src, dst, int(sport), int(dport), int(seq), int(ack), flags(fl), int(length)))
+report = [(p["src"], p["dst"], p["sport"], p["dport"], p["seq"], p["ack"], "".join(sorted(p["flags"])), p["len"])
+          for p in json.load(open(run + "/report.json"))["packets"]]
+# A segment without ACK carries ack 0 in the report; tshark prints the raw field.
+seen = [s if "." in s[6] else s[:5] + (0,) + s[6:] for s in seen]
+print(f"tshark {len(seen)} TCP segments, report {len(report)}")
+for i, (t, r) in enumerate(zip(seen, report)):
+    if t != r:
+        print(f"segment {i}: tshark {t}, report {r}")
+        sys.exit(1)
+sys.exit(len(seen) != len(report))
+PY
   ;;
 killed)
   socklab=$1 scenario=$2 variant=$3
