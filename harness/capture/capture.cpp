@@ -6,9 +6,14 @@
 #include <netinet/in.h>
 #include <pcap/pcap.h>
 #include <poll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
 #include <memory>
 #include <mutex>
 #include <span>
@@ -289,7 +294,6 @@ namespace {
 
 constexpr int kSnaplen = 262144;
 constexpr int kTimeoutMs = 10;      // pcap's buffer timeout; immediate mode makes it moot
-constexpr int kPollMs = 20;         // how long stop() may wait for the thread to notice
 
 }  // namespace
 
@@ -298,14 +302,17 @@ struct Capture::Impl {
     pcap_t* handle = nullptr;
     pcap_dumper_t* dumper = nullptr;
     std::thread thread;
-    std::atomic<bool> stopping{false};
+    int wake_fd = -1;  // eventfd: stop() tells the thread at once instead of waiting for a timeout
     std::atomic<uint64_t> written{0};
     int linktype = DLT_EN10MB;
     int64_t ns_per_tick = 1;  // 1000 if the platform could only give microsecond timestamps
     mutable std::mutex live_mutex;
     std::vector<Segment> live;  // what has been written, decoded
 
-    ~Impl() { close(); }
+    ~Impl() {
+        close();
+        if (wake_fd >= 0) ::close(wake_fd);
+    }
 
     // libpcap 1.10 puts the status text in geterr when it has nothing more specific to say.
     [[noreturn]] void fail_activate(int status) const {
@@ -328,21 +335,24 @@ struct Capture::Impl {
     // Hands every packet the ring holds right now to on_packet; never blocks (nonblocking mode).
     int dispatch() { return pcap_dispatch(handle, -1, on_packet, reinterpret_cast<u_char*>(this)); }
 
-    // No pcap_breakloop needed: dispatch never blocks, so the loop sees `stopping` within kPollMs.
+    // No pcap_breakloop needed: dispatch never blocks, and stop() wakes the poll.
     void run() {
-        pollfd pfd{pcap_get_selectable_fd(handle), POLLIN, 0};
-        while (!stopping.load()) {
-            // The poll timeout bounds how long stop() waits; dispatching after a timeout too is
-            // harmless and covers any wake-up poll might miss.
-            ::poll(&pfd, 1, kPollMs);
+        pollfd pfd[2] = {{pcap_get_selectable_fd(handle), POLLIN, 0}, {wake_fd, POLLIN, 0}};
+        for (;;) {
+            if (::poll(pfd, 2, -1) < 0 && errno != EINTR) break;
+            if (pfd[1].revents) break;  // stop() drains what is left itself
             if (dispatch() < 0) break;  // e.g. the interface was deleted: nothing more to get
         }
     }
 
-    void close() {
+    void close_file() {
         if (dumper) pcap_dump_close(dumper);
-        if (handle) pcap_close(handle);
         dumper = nullptr;
+    }
+
+    void close() {
+        close_file();
+        if (handle) pcap_close(handle);  // slow: the kernel waits out an RCU grace period
         handle = nullptr;
     }
 };
@@ -382,21 +392,28 @@ Capture::Capture(const std::string& netns, const std::string& ifname, const std:
     c.dumper = pcap_dump_open(c.handle, path.c_str());
     if (!c.dumper)
         throw std::runtime_error("cannot write the capture on " + c.where + ": " + pcap_geterr(c.handle));
+    c.wake_fd = ::eventfd(0, EFD_CLOEXEC);
+    if (c.wake_fd < 0) throw std::runtime_error(std::string("cannot create an eventfd: ") + std::strerror(errno));
     c.thread = std::thread([&c] { c.run(); });
 }
 
-Capture::~Capture() { stop(); }
+Capture::~Capture() {
+    stop();
+    impl_->close();
+}
 
 void Capture::stop() {
     Impl& c = *impl_;
-    if (!c.handle) return;  // already stopped
-    c.stopping = true;
-    if (c.thread.joinable()) c.thread.join();
+    if (!c.dumper) return;  // already stopped
+    if (c.thread.joinable()) {
+        const uint64_t one = 1;
+        if (::write(c.wake_fd, &one, sizeof one) != sizeof one) std::abort();  // an eventfd write cannot fail here
+        c.thread.join();
+    }
     // What arrived between the thread's last dispatch and now is still in the ring.
     while (c.dispatch() > 0) {
     }
-    pcap_dump_flush(c.dumper);
-    c.close();
+    c.close_file();  // the pcap is complete; the packet socket is closed with the Capture
 }
 
 uint64_t Capture::packets() const { return impl_->written.load(); }

@@ -47,6 +47,7 @@ public:
     ~Capture();
     Capture(const Capture&) = delete;
     Capture& operator=(const Capture&) = delete;
+    // Stops capturing and completes the pcap file; the packet socket closes with the object.
     void stop();
     uint64_t packets() const;
     // The segments captured so far, decoded as they arrived (for class mode, while a run goes on;

@@ -17,6 +17,7 @@
 #include "report/report.hpp"
 #include "scenario/run.hpp"
 #include "scenario/scenario.hpp"
+#include "topology/netns.hpp"
 #include "topology/userns.hpp"
 
 using namespace socklab;
@@ -58,9 +59,7 @@ int list(const std::string& root) {
 // One census per namespace: the named ones, all of `ip netns list`, or (none named) our own.
 int census(std::vector<std::string> names, bool all, bool as_json, double watch) {
     if (all) {
-        names.clear();
-        std::istringstream lines(run_command({"ip", "netns", "list"}).output);
-        for (std::string line; std::getline(lines, line);) names.push_back(line.substr(0, line.find(' ')));
+        names = netns_list();
     }
     if (names.empty() && !all) names.push_back("");
     for (;;) {

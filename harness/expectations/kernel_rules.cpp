@@ -118,7 +118,9 @@ Window timer_window(double interval, int hz, double slack) {
     return {interval - jiffy - 0.001, interval + static_cast<double>(granularity + 1) * jiffy + slack};
 }
 
-int kernel_hz() {
+namespace {
+
+int read_kernel_hz() {
     auto hz_in = [](const std::string& text) -> int {
         auto at = text.find("\nCONFIG_HZ=");
         return at == std::string::npos ? 0 : std::atoi(text.c_str() + at + 11);
@@ -136,6 +138,13 @@ int kernel_hz() {
     text.assign(std::istreambuf_iterator<char>(boot), {});
     if (int hz = hz_in("\n" + text); hz > 0) return hz;
     return 100;
+}
+
+}  // namespace
+
+int kernel_hz() {
+    static const int hz = read_kernel_hz();  // the kernel's config cannot change while we run
+    return hz;
 }
 
 double machine_slow_factor(const char* value) {

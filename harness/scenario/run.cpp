@@ -11,11 +11,13 @@
 #include <cstdlib>
 #include <cmath>
 #include <filesystem>
+#include <future>
 #include <functional>
 #include <iostream>
 #include <memory>
 #include <set>
 #include <sstream>
+#include <thread>
 
 #include "capture/capture.hpp"
 #include "expectations/expect.hpp"
@@ -95,6 +97,7 @@ private:
     std::map<std::string, int> consumed_;  // "<side> <name>" -> awaits already satisfied
     Observations seen_;
     std::vector<Outcome> step_failures_;
+    std::vector<std::jthread> closing_;  // last member, so joined first: observers closing in the background
 
     void say(const std::string& line) const {
         if (o_.progress) *o_.progress << "[" << format_seconds(seconds_now()) << "] " << line << std::endl;
@@ -149,9 +152,9 @@ void Run::check_tools() const {
         }
         if (step.verb == "nft" && run_command({"nft", "--version"}).status != 0)
             throw EnvironmentError("nft is not installed, and " + v_.name + " needs it: apt-get install nftables");
+        if (step.verb == "ip" && run_command({"ip", "-V"}).status != 0)
+            throw EnvironmentError("ip is not installed, and " + v_.name + " needs it: apt-get install iproute2");
     }
-    if (run_command({"ip", "-V"}).status != 0)
-        throw EnvironmentError("ip is not installed: apt-get install iproute2");
 }
 
 void Run::set_up() {
@@ -180,22 +183,28 @@ void Run::set_up() {
 
     // Without tracefs (no root, or a kernel without it) the run goes on: the expectations that
     // need transitions or TCP events are then skipped with this note, never passed.
+    // A new trace instance costs the kernel RCU grace periods (tens of ms), so it is made while
+    // this thread opens the other observers.
     std::string why;
-    if (auto root = tracefs_root(why)) {
+    auto tracing = std::async(std::launch::async, [&]() -> std::unique_ptr<TraceSession> {
+        auto root = tracefs_root(why);
+        if (!root) return nullptr;
         try {
-            trace_ = std::make_unique<TraceSession>(*root, owned_name("trace"),
-                                                    std::set<std::string>{seen_.address["client"], seen_.address["server"]});
-            seen_.traced = true;
+            return std::make_unique<TraceSession>(*root, owned_name("trace"),
+                                                  std::set<std::string>{seen_.address["client"], seen_.address["server"]});
         } catch (const std::exception& e) {
             why = e.what();
+            return nullptr;
         }
-    }
+    });
+    for (const auto& side : kSides) diag_[side] = std::make_unique<SockDiag>(topology_->host(side).netns);
+    capture_ = std::make_unique<Capture>(topology_->server().netns, topology_->server().ifname, dir_ + "/capture.pcap");
+    trace_ = tracing.get();
+    seen_.traced = trace_ != nullptr;
     if (!seen_.traced) {
         seen_.trace_note = "no tracefs (" + why + "): states from sock_diag snapshots only";
         say(seen_.trace_note);
     }
-    for (const auto& side : kSides) diag_[side] = std::make_unique<SockDiag>(topology_->host(side).netns);
-    capture_ = std::make_unique<Capture>(topology_->server().netns, topology_->server().ifname, dir_ + "/capture.pcap");
 }
 
 void Run::read_trace() {
@@ -463,6 +472,10 @@ RunResult Run::run() {
     seen_.checkpoints.push_back(snapshot("end"));
 
     capture_->stop();
+    // Removing the trace instance and closing the packet socket each wait out RCU grace periods:
+    // side by side, while the evidence is checked (closing_ is joined before the teardown).
+    closing_.emplace_back([trace = std::move(trace_)]() mutable { trace.reset(); });
+    closing_.emplace_back([capture = std::move(capture_)]() mutable { capture.reset(); });
     seen_.segments = read_pcap(dir_ + "/capture.pcap");
     for (auto& segment : seen_.segments) segment.time_ns -= clock_offset;
     if (!seen_.traced) info.notes.push_back(seen_.trace_note);

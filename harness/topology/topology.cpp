@@ -1,19 +1,15 @@
 #include "topology/topology.hpp"
 
-#include <chrono>
-#include <thread>
-
-#include <signal.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
 
 #include <cstring>
 #include <fstream>
-#include <sstream>
+#include <memory>
 #include <stdexcept>
 
-#include "process/spawn.hpp"
+#include "topology/links.hpp"
 #include "topology/netns.hpp"
 #include "topology/owner.hpp"
 
@@ -21,6 +17,9 @@ namespace socklab {
 namespace {
 
 constexpr unsigned kSlots = 1u << 15;  // 198.18.0.0/15 cut into /30s
+// Each test host's own TCP hash table: plenty for a few connections. The kernel derives two
+// defaults from it: tcp_max_tw_buckets (half of it) and tcp_max_syn_backlog (at least 128).
+constexpr unsigned kTcpHashBuckets = 1024;
 
 // Claims an address slot for this process's life by binding an abstract unix socket named after
 // it: the kernel frees the name when the process dies however it dies, so nothing is left over.
@@ -73,30 +72,19 @@ Topology::Topology() {
     for (const char* side : {"client", "server"})
         hosts_.push_back({side, owned_name(side), std::string("veth-") + side, slot_address(slot, hosts_.size() + 1)});
     try {
+        netns_add({client().netns, server().netns}, kTcpHashBuckets);
+        std::vector<std::unique_ptr<Links>> links;
         for (const auto& h : hosts_) {
-            must_run("cannot create network namespace " + h.netns, {"ip", "netns", "add", h.netns});
-            must_run("cannot bring up lo in " + h.netns, {"ip", "link", "set", "lo", "up"}, h.netns);
+            links.push_back(std::make_unique<Links>(h.netns));
+            links.back()->set_up("lo");
         }
         // Both ends are created straight inside their namespaces: the host never sees the link.
-        must_run("cannot create the veth pair",
-                 {"ip", "link", "add", client().ifname, "netns", client().netns, "type", "veth", "peer", "name",
-                  server().ifname, "netns", server().netns});
-        for (const auto& h : hosts_) {
-            must_run("cannot address " + h.ifname, {"ip", "addr", "add", h.address + "/30", "dev", h.ifname}, h.netns);
-            must_run("cannot bring up " + h.ifname, {"ip", "link", "set", h.ifname, "up"}, h.netns);
+        links[0]->add_veth(client().ifname, server().ifname, server().netns);
+        for (size_t i = 0; i < hosts_.size(); ++i) {
+            links[i]->add_ipv4(hosts_[i].ifname, hosts_[i].address, 30);
+            links[i]->set_up(hosts_[i].ifname);
         }
-        // "up" returns before linkwatch has run for the carrier: until then each end's queue is the
-        // noop qdisc, which drops what is sent (under load, a first SYN or ARP request). Linkwatch
-        // sets operstate UP in the same pass that activates the qdisc, so wait for that on both ends.
-        for (const auto& h : hosts_) {
-            const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-            while (run_command({"ip", "-o", "link", "show", "dev", h.ifname}, h.netns).output.find(" state UP ") ==
-                   std::string::npos) {
-                if (std::chrono::steady_clock::now() > deadline)
-                    throw std::runtime_error(h.ifname + " in " + h.netns + " did not become operationally up within 5 s");
-                std::this_thread::sleep_for(std::chrono::milliseconds(5));
-            }
-        }
+        for (size_t i = 0; i < hosts_.size(); ++i) links[i]->wait_operstate_up(hosts_[i].ifname, 5);
     } catch (...) {
         remove();
         throw;
@@ -109,13 +97,7 @@ Topology::~Topology() {
 }
 
 void Topology::remove() {
-    for (const auto& h : hosts_) {
-        // Any program still inside dies first, so that deleting the namespace really frees it.
-        CommandResult pids = run_command({"ip", "netns", "pids", h.netns});
-        std::istringstream in(pids.output);
-        for (pid_t pid; in >> pid;) ::kill(pid, SIGKILL);
-        run_command({"ip", "netns", "del", h.netns});
-    }
+    for (const auto& h : hosts_) netns_delete(h.netns);
 }
 
 const Host& Topology::host(const std::string& side) const {
@@ -146,15 +128,9 @@ Sysctls Topology::read_sysctls(const std::string& side, const std::vector<std::s
 
 std::vector<std::string> Topology::sweep() {
     std::vector<std::string> removed;
-    CommandResult list = run_command({"ip", "netns", "list"});
-    std::istringstream lines(list.output);
-    for (std::string line; std::getline(lines, line);) {
-        std::string name = line.substr(0, line.find(' '));
+    for (const auto& name : netns_list()) {
         if (!is_stale(name)) continue;
-        CommandResult pids = run_command({"ip", "netns", "pids", name});
-        std::istringstream in(pids.output);
-        for (pid_t pid; in >> pid;) ::kill(pid, SIGKILL);
-        run_command({"ip", "netns", "del", name});
+        netns_delete(name);
         removed.push_back("network namespace " + name);
     }
     return removed;

@@ -34,7 +34,7 @@ bool enter_user_namespace(std::string& why) {
         why = "cannot map the user into its user namespace";
         return false;
     }
-    // A private /run, so `ip netns add` can make /run/netns and bind-mount namespaces there.
+    // A private /run, where the test hosts' namespaces are bound under /run/netns.
     if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0 ||
         ::mount("tmpfs", "/run", "tmpfs", 0, "mode=0755") != 0) {
         why = std::string("cannot mount a private /run (") + std::strerror(errno) + ")";
