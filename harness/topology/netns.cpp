@@ -40,17 +40,14 @@ std::string netns_path(const std::string& name) { return name.empty() ? "/proc/s
 
 void netns_add(const std::vector<std::string>& names, unsigned tcp_hash_buckets) {
     prepare_netns_dir();
-    std::vector<std::string> made;
+    std::vector<std::string> made;  // names bound so far, removed again on failure
     int home = -1, parent = -1;
     auto fail = [&](const std::string& what) {
         const std::string reason = what + ": " + errno_text();
         if (home >= 0 && ::setns(home, CLONE_NEWNET) != 0) std::abort();  // we held a reference: cannot happen
         for (int fd : {home, parent})
             if (fd >= 0) ::close(fd);
-        for (const auto& path : made) {
-            ::umount2(path.c_str(), MNT_DETACH);
-            ::unlink(path.c_str());
-        }
+        for (const auto& name : made) netns_delete(name);
         throw std::runtime_error(reason);
     };
     // This thread steps into a parent namespace that lives only for this call (children take
@@ -69,7 +66,7 @@ void netns_add(const std::vector<std::string>& names, unsigned tcp_hash_buckets)
         const int fd = ::open(path.c_str(), O_RDONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0);
         if (fd < 0) fail("cannot create " + path);
         ::close(fd);
-        made.push_back(path);
+        made.push_back(name);
         if (::unshare(CLONE_NEWNET) != 0) fail("cannot create a network namespace");
         if (::mount("/proc/thread-self/ns/net", path.c_str(), "none", MS_BIND, nullptr) != 0)
             fail("cannot bind the new network namespace at " + path);
