@@ -1,0 +1,238 @@
+#!/usr/bin/python3
+"""Opens runs' HTML reports in headless Chromium, as a reader would.
+
+    html-check.py <run dir>...                                   each directory's report.html
+    html-check.py --newest <captures> [<scenario> [<variant>]]   the newest run of each variant
+    html-check.py                                                --newest with the repository's captures/
+
+For each report: the page loads, its DOM has the ladder (an <svg> with one arrow per packet of
+report.json) and the expectations table, the diagram is drawn at its own size (not scaled down to
+unreadable), and a 1280x2000 screenshot has text on it in more than one colour (with
+SOCKLAB_KEEP_SCREENSHOT=1 it is left as report.png next to report.html, to look at).
+
+One Chromium serves every page: it is driven over the DevTools protocol on a pipe
+(--remote-debugging-pipe), since starting it takes longer than loading a report. Debian's python3
+with Pillow (python3-pil) reads the screenshots.
+"""
+import base64
+import fcntl
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+WIDTH, HEIGHT = 1280, 2000
+
+
+class Failure(Exception):
+    pass
+
+
+def newest_runs(captures, only_scenario="", only_variant=""):
+    """The newest complete run directory of each variant (report.json is written last)."""
+    if not os.path.isdir(captures):
+        raise Failure("no captures directory %s (run socklab run first)" % captures)
+    newest = {}
+    for scenario in sorted(os.listdir(captures)):
+        folder = os.path.join(captures, scenario)
+        if (only_scenario and scenario != only_scenario) or not os.path.isdir(folder):
+            continue
+        for run in os.listdir(folder):
+            report = os.path.join(folder, run, "report.json")
+            try:
+                variant = json.load(open(report)).get("variant", "")
+            except (ValueError, OSError):
+                continue
+            if only_variant and variant != only_variant:
+                continue
+            when = os.path.getmtime(report)
+            if (scenario, variant) not in newest or when > newest[scenario, variant][0]:
+                newest[scenario, variant] = (when, os.path.join(folder, run))
+    return [newest[key][1] for key in sorted(newest)]
+
+
+class Chromium:
+    """A headless Chromium and one DevTools session at a time, over fds 3 (to it) and 4 (from it)."""
+
+    def __init__(self):
+        self.profile = tempfile.mkdtemp(prefix="socklab-chromium-")
+        to_child, self.to_chromium = os.pipe()
+        self.from_chromium, from_child = os.pipe()
+
+        def wire():  # in the child, before exec: the pipe ends become fds 3 and 4
+            high_in, high_out = fcntl.fcntl(to_child, fcntl.F_DUPFD, 10), fcntl.fcntl(from_child, fcntl.F_DUPFD, 10)
+            os.dup2(high_in, 3)
+            os.dup2(high_out, 4)
+
+        self.log = open(os.path.join(self.profile, "chromium.log"), "w+")
+        self.process = subprocess.Popen(
+            ["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+             "--disable-background-networking", "--disable-component-update", "--disable-sync",
+             "--hide-scrollbars", "--remote-debugging-pipe", "--user-data-dir=" + self.profile, "about:blank"],
+            stdin=subprocess.DEVNULL, stdout=self.log, stderr=self.log, preexec_fn=wire, pass_fds=(3, 4))
+        os.close(to_child)
+        os.close(from_child)
+        self.buffer = b""
+        self.next_id = 0
+
+    def close(self):
+        os.close(self.to_chromium)
+        os.close(self.from_chromium)
+        self.process.kill()
+        self.process.wait()
+        shutil.rmtree(self.profile, ignore_errors=True)
+
+    def _read_message(self):
+        while b"\0" not in self.buffer:
+            chunk = os.read(self.from_chromium, 1 << 20)
+            if not chunk:
+                self.log.seek(0)
+                raise Failure("Chromium ended:\n" + self.log.read()[-2000:])
+            self.buffer += chunk
+        message, self.buffer = self.buffer.split(b"\0", 1)
+        return json.loads(message)
+
+    def call(self, method, session=None, **params):
+        """Sends one command and returns its result; events that arrive meanwhile are kept."""
+        self.next_id += 1
+        message = {"id": self.next_id, "method": method, "params": params}
+        if session:
+            message["sessionId"] = session
+        os.write(self.to_chromium, json.dumps(message).encode() + b"\0")
+        while True:
+            reply = self._read_message()
+            if reply.get("id") == self.next_id:
+                if "error" in reply:
+                    raise Failure("%s: %s" % (method, reply["error"].get("message")))
+                return reply["result"]
+            self.events.append(reply)
+
+    def wait_event(self, name, session):
+        while True:
+            for event in self.events:
+                if event.get("method") == name and event.get("sessionId") == session:
+                    self.events.remove(event)
+                    return event
+            self.events.append(self._read_message())
+
+    def open(self, url):
+        """Loads url in a new 1280x2000 page; returns the DOM after load and a PNG of the page."""
+        self.events = []
+        target = self.call("Target.createTarget", url="about:blank")["targetId"]
+        session = self.call("Target.attachToTarget", targetId=target, flatten=True)["sessionId"]
+        try:
+            self.call("Page.enable", session)
+            self.call("Emulation.setDeviceMetricsOverride", session, width=WIDTH, height=HEIGHT,
+                      deviceScaleFactor=1, mobile=False)
+            navigated = self.call("Page.navigate", session, url=url)
+            if "errorText" in navigated:
+                raise Failure("Chromium could not load %s: %s" % (url, navigated["errorText"]))
+            self.wait_event("Page.loadEventFired", session)
+            dom = self.call("Runtime.evaluate", session, expression="document.documentElement.outerHTML",
+                            returnByValue=True)["result"]["value"]
+            png = base64.b64decode(self.call("Page.captureScreenshot", session, format="png")["data"])
+            return dom, png
+        finally:
+            self.call("Target.closeTarget", targetId=target)
+
+
+def page_problem(dom, report):
+    """What is missing from the page's DOM, or None."""
+    if "<svg" not in dom or 'id="ladder"' not in dom:
+        return 'the page has no ladder diagram (<svg id="ladder">)'
+    if '<table id="expectations">' not in dom:
+        return "the page has no expectations table"
+    svg = dom[dom.index("<svg"):dom.index("</svg>")]
+    arrows = svg.count('<g class="packet')
+    packets, entries = len(report.get("packets", [])), len(report.get("timeline", []))
+    if entries <= 400 and arrows != packets:
+        return "the diagram has %d packet arrows, report.json %d packets" % (arrows, packets)
+    width = int(re.search(r'<svg[^>]* width="(\d+)"', dom).group(1))
+    if width > WIDTH - 40:
+        return "the diagram is %d px wide: a %d px window would scale its text down" % (width, WIDTH)
+    rows = dom.count('<span class="badge ')
+    if rows != len(report.get("expectations", [])):
+        return "the expectations table has %d verdicts, report.json %d expectations" % (
+            rows, len(report["expectations"]))
+    return None
+
+
+def ink(png_path):
+    """Sampled pixels that are not background, and how many colours there are."""
+    from PIL import Image
+    image = Image.open(png_path).convert("RGB")
+    width, height = image.size
+    rows = image.resize((width, height // 4), Image.NEAREST)  # every 4th row is plenty
+    dark, colours = 0, set()
+    for count, (r, g, b) in rows.getcolors(rows.width * rows.height):
+        colours.add((r >> 4, g >> 4, b >> 4))
+        if r + g + b < 600:
+            dark += count
+    return width, height, dark, len(colours)
+
+
+def check_run(chromium, run):
+    run = os.path.abspath(run)
+    html = os.path.join(run, "report.html")
+    if not os.path.isfile(os.path.join(run, "report.json")):
+        raise Failure("%s has no report.json: not a run directory" % run)
+    if not os.path.isfile(html):
+        raise Failure("%s has no report.html (socklab show %s writes it)" % (run, run))
+    report = json.load(open(os.path.join(run, "report.json")))
+    dom, png = chromium.open("file://" + html)
+    problem = page_problem(dom, report)
+    if problem:
+        raise Failure("%s: %s" % (html, problem))
+    shot = os.path.join(chromium.profile, "report.png")
+    with open(shot, "wb") as f:
+        f.write(png)
+    width, height, dark, colours = ink(shot)
+    # A page that failed to draw is blank or one colour; a legible one has text (dark pixels, well
+    # over 0.5% of those sampled) in several colours (verdicts, arrows, states).
+    if (width, height) != (WIDTH, HEIGHT):
+        raise Failure("the screenshot of %s is %dx%d" % (html, width, height))
+    if dark <= 3200:
+        raise Failure("the screenshot of %s is nearly blank (%d dark pixels sampled)" % (html, dark))
+    if colours <= 8:
+        raise Failure("the screenshot of %s has only %d colours" % (html, colours))
+    if os.environ.get("SOCKLAB_KEEP_SCREENSHOT") == "1":
+        shutil.copy(shot, os.path.join(run, "report.png"))
+    print("ok: %s loads in Chromium with its diagram (%d packet arrows) and expectations; screenshot %dx%d, "
+          "%d dark pixels sampled, %d colours" % (html, dom.count('<g class="packet'), width, height, dark, colours))
+
+
+def main(args):
+    if not shutil.which("chromium"):
+        raise Failure("chromium is not installed: apt-get install -y --no-install-recommends chromium")
+    try:
+        import PIL  # noqa: F401
+    except ImportError:
+        raise Failure("Pillow is needed to read the screenshots: apt-get install -y python3-pil")
+    if not args:
+        runs = newest_runs(os.path.join(HERE, "..", "captures"))
+    elif args[0] == "--newest":
+        if len(args) < 2:
+            raise Failure("--newest needs the captures directory")
+        runs = newest_runs(*args[1:4])
+    else:
+        runs = args
+    if not runs:
+        raise Failure("no runs to check (run socklab run first)")
+    chromium = Chromium()
+    try:
+        for run in runs:
+            check_run(chromium, run)
+    finally:
+        chromium.close()
+
+
+if __name__ == "__main__":
+    try:
+        main(sys.argv[1:])
+    except Failure as e:
+        print("FAIL: %s" % e, file=sys.stderr)
+        sys.exit(1)
