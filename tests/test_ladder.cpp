@@ -445,6 +445,8 @@ TEST_CASE("read_report and write_pictures", "[ladder]") {
     CHECK_THROWS_WITH(read_report(path), Catch::Contains("cannot read " + path));
     std::ofstream(path) << "{ not json";
     CHECK_THROWS_WITH(read_report(path), Catch::Contains(path + " is not valid JSON"));
+    std::ofstream(path) << "[1E400]";
+    CHECK_THROWS_WITH(read_report(path), Catch::Contains(path + " is not valid JSON"));
     std::ofstream(path) << "[1, 2]";
     CHECK_THROWS_WITH(read_report(path), Catch::Contains("is not a socklab report"));
 

@@ -85,6 +85,15 @@ TEST_CASE("JSON syntax errors name the line") {
                       Catch::StartsWith("demo/scenario.json:" + std::to_string(line) + ": not valid JSON"));
 }
 
+TEST_CASE("a number too large for a double is a ScenarioError and no crash") {
+    std::string text = minimal().dump(2);
+    const size_t at = text.find("\"title\"");
+    REQUIRE(at != std::string::npos);
+    text.insert(at, "\"huge\": 6E66667, ");
+    CHECK_THROWS_WITH(parse_scenario(text, "demo/scenario.json"),
+                      Catch::StartsWith("demo/scenario.json: not valid JSON") && Catch::Contains("number overflow"));
+}
+
 TEST_CASE("mistakes in a description are named with their place") {
     struct Case {
         std::function<void(json&)> bend;

@@ -406,7 +406,7 @@ json read_report(const std::string& path) {
     json report;
     try {
         report = json::parse(in);
-    } catch (const json::parse_error& e) {
+    } catch (const json::exception& e) {  // bad syntax, or a number too large for a double
         throw std::runtime_error(path + " is not valid JSON (" + e.what() + ")");
     }
     // The pictures tolerate missing details, not a file that is something else altogether.

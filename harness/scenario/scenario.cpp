@@ -399,6 +399,8 @@ Scenario parse_scenario(const std::string& text, const std::string& file) {
         root = json::parse(text);
     } catch (const json::parse_error& e) {
         throw ScenarioError(file + ":" + std::to_string(line_of(text, e.byte)) + ": not valid JSON (" + e.what() + ")");
+    } catch (const json::exception& e) {  // a number too large for a double (found by fuzz_scenario)
+        throw ScenarioError(file + ": not valid JSON (" + e.what() + ")");
     }
     Scenario s;
     Checker c(s, file);
