@@ -24,35 +24,14 @@ import subprocess
 import sys
 import tempfile
 
+from runs import newest_runs
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 WIDTH, HEIGHT = 1280, 2000
 
 
 class Failure(Exception):
     pass
-
-
-def newest_runs(captures, only_scenario="", only_variant=""):
-    """The newest complete run directory of each variant (report.json is written last)."""
-    if not os.path.isdir(captures):
-        raise Failure("no captures directory %s (run socklab run first)" % captures)
-    newest = {}
-    for scenario in sorted(os.listdir(captures)):
-        folder = os.path.join(captures, scenario)
-        if (only_scenario and scenario != only_scenario) or not os.path.isdir(folder):
-            continue
-        for run in os.listdir(folder):
-            report = os.path.join(folder, run, "report.json")
-            try:
-                variant = json.load(open(report)).get("variant", "")
-            except (ValueError, OSError):
-                continue
-            if only_variant and variant != only_variant:
-                continue
-            when = os.path.getmtime(report)
-            if (scenario, variant) not in newest or when > newest[scenario, variant][0]:
-                newest[scenario, variant] = (when, os.path.join(folder, run))
-    return [newest[key][1] for key in sorted(newest)]
 
 
 class Chromium:
@@ -78,6 +57,7 @@ class Chromium:
         os.close(from_child)
         self.buffer = b""
         self.next_id = 0
+        self.events = []  # events read while waiting for a reply, for wait_event
 
     def close(self):
         os.close(self.to_chromium)
@@ -121,7 +101,6 @@ class Chromium:
 
     def open(self, url):
         """Loads url in a new 1280x2000 page; returns the DOM after load and a PNG of the page."""
-        self.events = []
         target = self.call("Target.createTarget", url="about:blank")["targetId"]
         session = self.call("Target.attachToTarget", targetId=target, flatten=True)["sessionId"]
         try:
@@ -212,12 +191,13 @@ def main(args):
         import PIL  # noqa: F401
     except ImportError:
         raise Failure("Pillow is needed to read the screenshots: apt-get install -y python3-pil")
-    if not args:
-        runs = newest_runs(os.path.join(HERE, "..", "captures"))
-    elif args[0] == "--newest":
-        if len(args) < 2:
+    if not args or args[0] == "--newest":
+        where = args[1:4] if args else [os.path.join(HERE, "..", "captures")]
+        if not where:
             raise Failure("--newest needs the captures directory")
-        runs = newest_runs(*args[1:4])
+        if not os.path.isdir(where[0]):
+            raise Failure("no captures directory %s (run socklab run first)" % where[0])
+        runs = newest_runs(*where)
     else:
         runs = args
     if not runs:

@@ -42,15 +42,8 @@ mutated)
   ;;
 tshark)
   captures=$1 scenario=$2 variant=$3
-  # The newest complete run (report.json is written last; a run in progress has none yet). No
-  # `ls | head` here: with pipefail, head closing the pipe early fails the script once there are
-  # enough runs for ls to fill the pipe.
-  newest=
-  for report in "$captures/$scenario/$variant"-*/report.json; do
-    if [ -e "$report" ] && { [ -z "$newest" ] || [ "$report" -nt "$newest" ]; }; then newest=$report; fi
-  done
-  [ -n "$newest" ] || fail "no complete run of $scenario/$variant under $captures"
-  run=$(dirname "$newest")
+  run=$(python3 "$(dirname "$0")/runs.py" "$captures" "$scenario" "$variant")
+  [ -n "$run" ] || fail "no complete run of $scenario/$variant under $captures"
   # One tshark pass; every TCP segment must match the report's, in order: addresses, ports, raw
   # sequence and acknowledgement numbers, flags and payload length.
   seen=$(mktemp)
