@@ -202,3 +202,38 @@ TEST_CASE("holds: an expression over what the run observed") {
     // The observed names serve every kind, not only holds.
     CHECK(one({{"call", "client send"}, {"ret", "calls.full.client.send.total - 143"}, {"count", 1}, {"why", "w"}}, seen).passed);
 }
+
+TEST_CASE("outcomes name their kind, side and subject") {
+    const Observations seen = backlog_run();
+    auto about = [&](const std::string& kind, const json& spec) {
+        Expectation e;
+        e.kind = kind;
+        e.spec = spec;
+        e.where = "test";
+        const Outcome o = check({e}, seen, [](const std::string&) { return std::optional<double>(5); }, Timing{250, 0.04}).at(0);
+        return std::vector<std::string>{o.kind, o.side, o.subject};
+    };
+    using V = std::vector<std::string>;
+    CHECK(about("call", {{"call", "client connect"}, {"count", 1}, {"why", "w"}}) == V{"call", "client", "connect"});
+    CHECK(about("socket", {{"socket", "server"}, {"at", "full"}, {"state", "LISTEN"}, {"why", "w"}}) ==
+          V{"socket", "server", "LISTEN"});
+    CHECK(about("transitions", {{"transitions", "client"}, {"path", {"SYN_SENT", "ESTABLISHED"}}, {"count", 1}, {"why", "w"}}) ==
+          V{"transitions", "client", ""});
+    CHECK(about("packets", {{"packets", "server S."}, {"count", 1}, {"why", "w"}}) == V{"packets", "server", "S."});
+    CHECK(about("counter", {{"counter", "server TcpExt.ListenOverflows"}, {"equals", 6}, {"why", "w"}}) ==
+          V{"counter", "server", "TcpExt.ListenOverflows"});
+    CHECK(about("exit", {{"exit", "client"}, {"status", 0}, {"why", "w"}}) == V{"exit", "client", ""});
+    CHECK(about("trace", {{"trace", "server tcp_send_reset"}, {"count", 0}, {"why", "w"}}) ==
+          V{"trace", "server", "tcp_send_reset"});
+    CHECK(about("interval", {{"interval", {{"from", "checkpoint full"}, {"to", "checkpoint end"}}}, {"timer", 1}, {"why", "w"}}) ==
+          V{"interval", "", ""});
+    CHECK(about("holds", {{"holds", "backlog == 5"}, {"why", "w"}}) == V{"holds", "", ""});
+    // Skipped ones too: a reader filters them the same way.
+    Expectation skipped;
+    skipped.kind = "exit";
+    skipped.spec = {{"exit", "server"}, {"status", 0}, {"why", "w"}};
+    skipped.when = "kernel >= 99.0";
+    const Outcome o = check({skipped}, seen, [](const std::string&) { return std::nullopt; }, Timing{250, 0.04}).at(0);
+    CHECK(o.skipped);
+    CHECK(V{o.kind, o.side, o.subject} == V{"exit", "server", ""});
+}

@@ -15,6 +15,7 @@
 #include "process/spawn.hpp"
 #include "report/html.hpp"
 #include "report/report.hpp"
+#include "report/terminal.hpp"
 #include "scenario/run.hpp"
 #include "scenario/scenario.hpp"
 #include "topology/netns.hpp"

@@ -515,6 +515,19 @@ Outcome check_holds(const Expectation& e, const Lookup& lookup) {
     return o;
 }
 
+// Kind, side and subject, for a reader of report.json who filters expectations without parsing
+// their text. Most kinds name "<side> <subject>" under their own key; an interval names its side
+// only through a rule, and holds names neither.
+void name_what_it_is_about(const Expectation& e, Outcome& o) {
+    o.kind = e.kind;
+    if (e.kind == "holds") return;
+    const std::string key = e.kind == "interval" ? "rule" : e.kind;
+    if (!e.spec.contains(key) || !e.spec[key].is_string()) return;
+    auto [side, subject] = two_words(e.spec[key].get<std::string>());
+    o.side = side;
+    o.subject = e.kind == "socket" ? e.spec.value("state", "") : subject;
+}
+
 bool applies(const std::string& when, const Observations& seen, const Lookup& lookup) {
     if (auto kernel = parse_kernel_condition(when)) return kernel->holds(seen.kernel_major, seen.kernel_minor);
     return evaluate(when, lookup) != 0;
@@ -577,6 +590,7 @@ std::vector<Outcome> check(const std::vector<Expectation>& expectations, const O
             o.where = e.where;
             o.text = describe(e);
             o.why = e.spec.value("why", "");
+            name_what_it_is_about(e, o);
             outcomes.push_back(o);
             continue;
         }
@@ -603,6 +617,7 @@ std::vector<Outcome> check(const std::vector<Expectation>& expectations, const O
         o.where = e.where;
         o.text = describe(e);
         o.why = e.spec.value("why", "");
+        name_what_it_is_about(e, o);
         outcomes.push_back(o);
     }
     return outcomes;

@@ -23,6 +23,10 @@ struct Outcome {
     bool skipped = false;   // could not be checked here (e.g. no tracefs); says why in observed
     std::string expected, observed;
     std::optional<double> at;  // seconds into the run where the evidence is, when there is one spot
+    // What it is about, for readers of report.json: kind (call, socket, ..., holds), side (client,
+    // server, or ""), subject (the call, TCP state, flags, counter, event or rule; or ""). The
+    // braces let an aggregate initializer that stops at `at` (a failed step) leave them out.
+    std::string kind{}, side{}, subject{};
 };
 
 std::vector<Outcome> check(const std::vector<Expectation>& expectations, const Observations& seen,
