@@ -15,6 +15,7 @@
 #include "process/spawn.hpp"
 #include "report/html.hpp"
 #include "report/report.hpp"
+#include "report/terminal.hpp"
 #include "run/run.hpp"
 #include "scenario/names.hpp"
 #include "scenario/scenario.hpp"
