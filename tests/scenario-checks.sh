@@ -40,6 +40,26 @@ mutated)
     || fail "the failure does not show expected and observed"
   echo "the mutated expectation ($from -> $to) turned the run red, as it must"
   ;;
+refused)
+  # A misspelt name in a description is refused when it is loaded: exit 2 at once, one message
+  # with the file, the place, the wrong name and the names that exist; nothing is run.
+  socklab=$1 scenario=$2 from=$3 to=$4 message=$5
+  src=$(dirname "$0")/../scenarios/$scenario
+  tmp=$(mktemp -d)
+  trap 'rm -rf "$tmp"' EXIT
+  mkdir -p "$tmp/scenarios/$scenario"
+  grep -qF -- "$from" "$src/scenario.json" || fail "$from is not in $src/scenario.json"
+  sed "s/$from/$to/" "$src/scenario.json" > "$tmp/scenarios/$scenario/scenario.json"
+  set +e
+  "$socklab" --scenarios "$tmp/scenarios" run "$scenario" --color never --captures "$tmp/captures" > "$tmp/out" 2>&1
+  status=$?
+  set -e
+  cat "$tmp/out"
+  [ "$status" -eq 2 ] || fail "the misspelt description ($from -> $to) exited $status, not 2"
+  grep -qF -- "$message" "$tmp/out" || fail "the message does not say: $message"
+  [ ! -e "$tmp/captures" ] || fail "a refused description left a run directory"
+  echo "the misspelt description ($from -> $to) was refused at load time, as it must"
+  ;;
 tshark)
   captures=$1 scenario=$2 variant=$3
   run=$(python3 "$(dirname "$0")/runs.py" "$captures" "$scenario" "$variant")
