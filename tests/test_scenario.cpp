@@ -132,6 +132,7 @@ TEST_CASE("mistakes in a description are named with their place") {
         {[](json& j) { j["variants"]["only"]["timeline"][3] = {{"interval", "checkpoint full"}, {"timer", 1}, {"why", "w"}}; }, "write \"<moment> > <moment>\""},
         {[](json& j) { j["variants"]["only"]["timeline"][3] = {{"interval", "checkpoint full > checkpoint nowhere"}, {"timer", 1}, {"why", "w"}}; }, "no step makes checkpoint \"nowhere\""},
         {[](json& j) { j["variants"]["only"]["set"] = {{"backlgo", 1}}; }, "no parameter named \"backlgo\""},
+        {[](json& j) { j["variants"]["only"]["set"] = {{"backlog", "queue"}}; }, "variants.only.set.backlog: in expression \"queue\": unknown name"},
         {[](json& j) { j["variants"]["only"]["timeline"].push_back({{"checkpoint", "full"}}); }, "checkpoint \"full\" is made twice"},
         {[](json& j) { j["variants"]["only"]["steps"] = json::array(); }, "unknown key \"steps\""},
         {[](json& j) { j["variants"]["only"]["from"] = "only"; }, "give exactly one of timeline"},

@@ -284,7 +284,7 @@ private:
         if (!w.floor.is_null()) v.floor = r_.expr(w.floor, at + ".floor");
         for (const auto& [key, value] : w.set.items()) {
             if (!s_.param(key)) r_.fail(at + ".set." + key, "no parameter named \"" + key + "\"");
-            v.set[key] = r_.expr(value, at + ".set." + key);
+            v.set[key] = in(Context::parameter).expr(value, at + ".set." + key);  // resolved with the parameters
         }
         json args = root_.value("args", json::object());
         if (!args.is_object()) r_.fail("args", "expected an object of side: {flag: value}");
