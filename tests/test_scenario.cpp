@@ -139,7 +139,7 @@ TEST_CASE("mistakes in a description are named with their place") {
         {[](json& j) { j["variants"]["only"]["change"] = json::object(); }, "change is for a variant built from another one"},
         {[](json& j) { j["variants"]["copy"] = {{"doc", "d"}, {"from", "nosuch"}}; }, "variants.copy.from: no variant named \"nosuch\""},
         {[](json& j) { j["variants"]["a"] = {{"doc", "d"}, {"from", "b"}}; j["variants"]["b"] = {{"doc", "d"}, {"from", "a"}}; }, "in a circle"},
-        {[](json& j) { j["variants"]["copy"] = {{"doc", "d"}, {"from", "only"}, {"change", {{"nosuch", nullptr}}}}; }, "no expectation named \"nosuch\""},
+        {[](json& j) { j["variants"]["copy"] = {{"doc", "d"}, {"from", "only"}, {"change", {{"nosuch", nullptr}}}}; }, "no step or expectation named \"nosuch\""},
         {[](json& j) { j["variants"]["copy"] = {{"doc", "d"}, {"from", "only"}, {"add", {{"nowhere", json::array()}}}}; }, "no step makes checkpoint \"nowhere\""},
         {[](json& j) { j["params"]["backlog"]["default"] = "server.net.core.somaxconn"; }, "params.backlog.default: in expression \"server.net.core.somaxconn\": unknown name"},
         {[](json& j) { j["sysctls"]["server"]["net.core.somaxconn"] = "queue"; }, "sysctls.server.net.core.somaxconn: in expression \"queue\": unknown name 'queue'"},
@@ -251,6 +251,18 @@ TEST_CASE("a variant built on another: inherited timeline, changes and additions
     CHECK(refused.expect[2]->why == "w2");
     // A change is kept under its name, so a variant built on that one can change it again.
     CHECK(s.variant("again")->expect.size() == 3);
+}
+
+TEST_CASE("a variant built on another may change a named step into several") {
+    json j = minimal();
+    j["variants"]["only"]["timeline"][1]["name"] = "ready";
+    j["variants"]["two"] = {{"doc", "d"}, {"from", "only"},
+                            {"change", {{"ready", json::array({{{"wait", "server listening"}}, {{"wait", "server before close"}}})}}}};
+    Scenario s = parse_scenario(j.dump(), "demo/scenario.json");
+    const Variant& two = *s.variant("two");
+    REQUIRE(two.steps.size() == 4);
+    CHECK(describe(two.steps[2]) == "wait for server before close");
+    CHECK(two.steps[2].where == "variants.two.change.ready[1]");
 }
 
 TEST_CASE("a call expectation is about the phase where it sits") {

@@ -70,8 +70,8 @@ Step read_step(const Reader& r, const json& written, const std::string& where) {
     json j = written;
     if (j.contains("say")) s.say = r.str(j["say"], where + ".say");
     if (j.contains("ask")) s.ask = r.str(j["ask"], where + ".ask");
-    j.erase("say");
-    j.erase("ask");
+    if (j.contains("name")) r.str(j["name"], where + ".name");  // for a variant built on this one to change it
+    for (const char* common : {"say", "ask", "name"}) j.erase(common);
     const std::string verb = verb_of(j), w = where + "." + verb;
     if (verb == "start") {
         r.keys(j, where, {"start"}, {});
@@ -237,23 +237,31 @@ private:
         return w;
     }
 
+    // Each named item (a step or an expectation with "name") replaced in place: by an item, by a
+    // list of items, or by nothing (null). A single replacement keeps the name, so that a variant
+    // built on this one can change it again.
     void change(Written& w, const json& changes, const std::string& at) {
-        if (!changes.is_object()) r_.fail(at, "expected an object of expectation name: expectation (or null to drop it)");
+        if (!changes.is_object()) r_.fail(at, "expected an object of item name: step or expectation, a list of them, or null");
         for (const auto& [name, replacement] : changes.items()) {
             auto it = std::find_if(w.items.begin(), w.items.end(), [&](const Item& i) { return i.j.value("name", "") == name; });
             if (it == w.items.end()) {
                 std::string names;
                 for (const auto& i : w.items)
                     if (i.j.contains("name")) names += (names.empty() ? "" : ", ") + i.j["name"].dump();
-                r_.fail(at + "." + name, "no expectation named \"" + name + "\" to change (named ones: " + (names.empty() ? "none" : names) + ")");
+                r_.fail(at + "." + name, "no step or expectation named \"" + name + "\" to change (named ones: " + (names.empty() ? "none" : names) + ")");
             }
-            if (replacement.is_null()) {
-                w.items.erase(it);
-                continue;
+            const std::string where = at + "." + name;
+            std::vector<Item> items;
+            if (replacement.is_object()) {
+                items.push_back({replacement, where});
+                items.back().j["name"] = name;
+            } else if (replacement.is_array()) {
+                for (size_t i = 0; i < replacement.size(); ++i) items.push_back({replacement[i], where + "[" + std::to_string(i) + "]"});
+            } else if (!replacement.is_null()) {
+                r_.fail(where, "expected a step or an expectation, a list of them, or null to drop it");
             }
-            *it = {replacement, at + "." + name};
-            if (!it->j.is_object()) r_.fail(it->where, "expected an expectation, or null to drop it");
-            it->j["name"] = name;  // it can be changed again by a variant built on this one
+            it = w.items.erase(it);
+            w.items.insert(it, items.begin(), items.end());
         }
     }
 
