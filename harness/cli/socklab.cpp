@@ -15,7 +15,8 @@
 #include "process/spawn.hpp"
 #include "report/html.hpp"
 #include "report/report.hpp"
-#include "scenario/run.hpp"
+#include "run/run.hpp"
+#include "scenario/names.hpp"
 #include "scenario/scenario.hpp"
 #include "topology/netns.hpp"
 #include "topology/userns.hpp"
@@ -43,7 +44,7 @@ std::map<std::string, std::string> parse_sets(const std::vector<std::string>& se
 int list(const std::string& root) {
     for (const auto& name : scenario_names(root)) {
         try {
-            Scenario s = load_scenario(root + "/" + name);
+            Scenario s = load_scenario(root + "/" + name, std::string(SOCKLAB_PROGRAMS_DIR) + "/" + name + "/names.json");
             std::cout << s.name << "  (blog " << s.blog_section << ")  " << s.title << "\n";
             for (const auto& v : s.variants) std::cout << "    " << v.name << ": " << v.doc << "\n";
             for (const auto& p : s.params)
@@ -96,7 +97,7 @@ int run(const std::string& root, const std::string& name, const std::vector<std:
         for (const auto& n : names) known += (known.empty() ? "" : ", ") + n;
         return usage_error("no scenario named \"" + name + "\" (known: " + known + "; see socklab list)");
     }
-    Scenario scenario = load_scenario(root + "/" + name);
+    Scenario scenario = load_scenario(root + "/" + name, options.programs_dir + "/" + name + "/names.json");
     std::vector<const Variant*> chosen;
     for (const auto& v : variants) {
         const Variant* found = scenario.variant(v);
