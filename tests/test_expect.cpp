@@ -193,3 +193,29 @@ TEST_CASE("holds: an expression over what the run observed") {
     // The observed names serve every kind, not only holds.
     CHECK(one({{"call", "client send"}, {"ret", "calls.full.client.send.total - 143"}, {"count", 1}, {"why", "w"}}, seen).passed);
 }
+
+TEST_CASE("outcomes name their kind, side and subject") {
+    const Observations seen = backlog_run();
+    auto about = [&](const json& spec) {
+        const Outcome o = one(spec, seen);
+        return std::vector<std::string>{o.kind, o.side, o.subject};
+    };
+    using V = std::vector<std::string>;
+    CHECK(about({{"call", "client connect"}, {"count", 1}, {"why", "w"}}) == V{"call", "client", "connect"});
+    CHECK(about({{"socket", "server LISTEN"}, {"why", "w"}}) == V{"socket", "server", "LISTEN"});
+    CHECK(about({{"transitions", "client SYN_SENT > ESTABLISHED"}, {"count", 1}, {"why", "w"}}) ==
+          V{"transitions", "client", "SYN_SENT > ESTABLISHED"});
+    CHECK(about({{"packets", "server S."}, {"count", 1}, {"why", "w"}}) == V{"packets", "server", "S."});
+    CHECK(about({{"retransmits", "client S"}, {"rule", "syn_sent"}, {"connections", 1}, {"why", "w"}}) ==
+          V{"retransmits", "client", "syn_sent"});
+    CHECK(about({{"counter", "server TcpExt.ListenOverflows"}, {"equals", 6}, {"why", "w"}}) ==
+          V{"counter", "server", "TcpExt.ListenOverflows"});
+    CHECK(about({{"exit", "client"}, {"status", 0}, {"why", "w"}}) == V{"exit", "client", ""});
+    CHECK(about({{"trace", "server tcp_send_reset"}, {"count", 0}, {"why", "w"}}) == V{"trace", "server", "tcp_send_reset"});
+    CHECK(about({{"interval", "checkpoint full > checkpoint end"}, {"timer", 1}, {"why", "w"}}) == V{"interval", "", ""});
+    CHECK(about({{"holds", "backlog == 5"}, {"why", "w"}}) == V{"holds", "", ""});
+    // Skipped ones too: a reader filters them the same way.
+    const Outcome o = one({{"exit", "server"}, {"status", 0}, {"when", "kernel >= 99.0"}, {"why", "w"}}, seen);
+    CHECK(o.skipped);
+    CHECK(V{o.kind, o.side, o.subject} == V{"exit", "server", ""});
+}

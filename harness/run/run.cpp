@@ -29,6 +29,7 @@
 #include "process/spawn.hpp"
 #include "report/html.hpp"
 #include "report/report.hpp"
+#include "report/terminal.hpp"
 #include "scenario/names.hpp"
 #include "topology/owner.hpp"
 #include "topology/topology.hpp"
