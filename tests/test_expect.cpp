@@ -207,7 +207,7 @@ TEST_CASE("outcomes name their kind, side and subject") {
           V{"transitions", "client", "SYN_SENT > ESTABLISHED"});
     CHECK(about({{"packets", "server S."}, {"count", 1}, {"why", "w"}}) == V{"packets", "server", "S."});
     CHECK(about({{"retransmits", "client S"}, {"rule", "syn_sent"}, {"connections", 1}, {"why", "w"}}) ==
-          V{"retransmits", "client", "syn_sent"});
+          V{"retransmits", "client", "S"});
     CHECK(about({{"counter", "server TcpExt.ListenOverflows"}, {"equals", 6}, {"why", "w"}}) ==
           V{"counter", "server", "TcpExt.ListenOverflows"});
     CHECK(about({{"exit", "client"}, {"status", 0}, {"why", "w"}}) == V{"exit", "client", ""});

@@ -77,7 +77,7 @@ std::optional<double> floor_at_defaults(const Scenario& s, const Variant& v) {
 nlohmann::json scenario_json(const Scenario& s) {
     nlohmann::json variants = nlohmann::json::array(), params = nlohmann::json::array();
     for (const auto& v : s.variants) {
-        nlohmann::json one = {{"name", v.name}, {"doc", v.doc}};
+        nlohmann::json one = {{"name", v.name}, {"doc", v.doc}, {"steps", v.steps.size()}, {"expectations", v.expect.size()}};
         if (!v.floor.empty()) one["floor"] = v.floor;
         if (auto value = floor_at_defaults(s, v)) one["floor_s"] = number_json(*value);
         variants.push_back(one);

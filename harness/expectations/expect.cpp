@@ -396,14 +396,14 @@ class RetransmitsExpectation : public Expectation {
 public:
     RetransmitsExpectation(const Reader& r, const json& j, const std::string& w, const Place&) {
         r.keys(j, w, {"retransmits", "rule", "connections"}, {});
-        std::tie(side, flags_word_) = side_and(r, j["retransmits"], w + ".retransmits", "<side> <flags>, e.g. client S");
-        flags_ = r.flags(flags_word_, w + ".retransmits");
-        subject = rule(r, r.str(j["rule"], w + ".rule"), w + ".rule");
+        std::tie(side, subject) = side_and(r, j["retransmits"], w + ".retransmits", "<side> <flags>, e.g. client S");
+        flags_ = r.flags(subject, w + ".retransmits");
+        rule_ = rule(r, r.str(j["rule"], w + ".rule"), w + ".rule");
         connections_ = r.expr(j["connections"], w + ".connections");
     }
 
     Outcome check(const Observations& seen, const Lookup& lookup, const Timing& timing) const override {
-        const Schedule schedule = rule_schedule(subject, seen.sysctls.at(side), lookup, timing.hz);
+        const Schedule schedule = rule_schedule(rule_, seen.sysctls.at(side), lookup, timing.hz);
         std::vector<double> intervals;
         for (size_t i = 0; i < schedule.retransmits.size(); ++i)
             intervals.push_back(schedule.retransmits[i] - (i ? schedule.retransmits[i - 1] : 0.0));
@@ -444,7 +444,7 @@ public:
         std::ostringstream expected;
         expected << want.shown << " connections with " << intervals.size() << " retransmits at +";
         for (size_t i = 0; i < schedule.retransmits.size(); ++i) expected << (i ? ", " : "") << schedule.retransmits[i];
-        expected << " s (" << subject << " rule from the " << side << "'s sysctls, HZ=" << timing.hz << ")";
+        expected << " s (" << rule_ << " rule from the " << side << "'s sysctls, HZ=" << timing.hz << ")";
         o.expected = expected.str();
         o.passed = problems.empty();
         o.observed = problems.empty() ? "retransmit counts per connection: " + (counts.empty() ? "none" : counts) : "";
@@ -453,11 +453,11 @@ public:
     }
 
     std::string describe() const override {
-        return side + " " + flags_word_ + " retransmits follow " + subject + " for " + connections_ + " connections";
+        return side + " " + subject + " retransmits follow " + rule_ + " for " + connections_ + " connections";
     }
 
 private:
-    std::string flags_word_, connections_;
+    std::string rule_, connections_;
     uint8_t flags_ = 0;
 };
 
