@@ -110,7 +110,8 @@ private:
 
     void check_tools() const;
     void narrate_before(const Step& step, size_t index);
-    void narrate_after(double since);
+    void narrate_after(const Step& step);
+    std::set<std::string> narrated_;  // class mode: timeline entries already shown
     int64_t clock_offset_ = 0;  // CLOCK_REALTIME - CLOCK_MONOTONIC, for the capture's timestamps
     std::string fill_in(std::string text) const;
     void set_up();
@@ -338,16 +339,25 @@ void Run::narrate_before(const Step& step, size_t index) {
     out << std::flush;
 }
 
-// Class mode: the syscalls, state changes and packets that followed the step.
-void Run::narrate_after(double since) {
+// Class mode: the syscalls, state changes and packets that followed the step: every entry not
+// shown yet, since a program's lines may be read after the step that caused them has ended.
+void Run::narrate_after(const Step& step) {
     std::ostream& out = o_.out ? *o_.out : std::cout;
+    if (const auto* release = std::get_if<Release>(&step.action)) {
+        // Give the released program a moment to act, until it waits at a step again or ends.
+        Program& p = *programs_[release->side];
+        try {
+            pump_until([&] { return p.exit() || p.blocked_at().has_value(); }, 0.3 * slow_, "the released " + release->side);
+        } catch (const StepFailure&) {  // it is still busy (blocked in a syscall): show what it did so far
+        }
+    }
     read_trace();
     Observations view = seen_;
     view.segments = capture_->segments_so_far();
     for (auto& segment : view.segments) segment.time_ns -= clock_offset_;
     int shown = 0;
     for (const auto& e : timeline(view)) {
-        if (e.t < since) continue;
+        if (!narrated_.insert(e.kind + " " + e.side + " " + std::to_string(e.t) + " " + e.text).second) continue;
         const std::string who = e.kind == "packet" ? (e.to_server ? "client→server" : "server→client") : e.side;
         char line[200];
         std::snprintf(line, sizeof line, "   %8.3f  %-13s %s\n", e.t, who.c_str(), e.text.c_str());
@@ -445,10 +455,9 @@ RunResult Run::run() {
     bool aborted = false;
     try {
         for (size_t i = 0; i < v_.steps.size(); ++i) {
-            const double before = seconds_now();
             if (o_.step) narrate_before(v_.steps[i], i);
             play(v_.steps[i]);
-            if (o_.step) narrate_after(before);
+            if (o_.step) narrate_after(v_.steps[i]);
         }
     } catch (const Interrupted& e) {
         aborted = true;
