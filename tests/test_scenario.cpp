@@ -292,7 +292,7 @@ TEST_CASE("a call expectation is about the phase where it sits") {
     CHECK_FALSE(outcomes[3].passed);  // every call: one of two failed
 }
 
-TEST_CASE("holds expectations and observed names; until may wait for a timer") {
+TEST_CASE("holds expectations and observed names, and until may wait for a timer") {
     json j = minimal();
     j["variants"]["only"]["timeline"].push_back({{"until", "client ESTABLISHED"}, {"count", 1}, {"timer", "probe"}, {"within", 5}});
     j["variants"]["only"]["timeline"].push_back(

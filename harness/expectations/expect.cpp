@@ -102,8 +102,8 @@ std::string rule(const Reader& r, const std::string& word, const std::string& wh
 }
 
 // {"call": "client connect", "ret": 0, "count": "queue"}: of the side's calls of that name in the
-// expectation's phase (the last step or mark its program printed before them), `count` matched
-// ret and errno; without count, every one did and there was at least one.
+// expectation's phase (after the step or mark its program printed last before them), `count`
+// matched ret and errno; without count, every one did and there was at least one.
 class CallExpectation : public Expectation {
 public:
     CallExpectation(const Reader& r, const json& j, const std::string& w, const Place& place) {
@@ -112,8 +112,17 @@ public:
         r.program_name(side, "calls", subject, w + ".call");
         if (j.contains("role")) r.program_name(side, "roles", role_ = r.str(j["role"], w + ".role"), w + ".role");
         if (j.contains("after")) {
-            phase_ = r.str(j["after"], w + ".after");
-            r.program_name(side, "phases", *phase_, w + ".after", {"start"});
+            // "send": after the program's first step or mark send; "send#2": after its second.
+            const std::string after = r.str(j["after"], w + ".after");
+            const size_t hash = after.find('#');
+            phase_ = Phase{after.substr(0, hash), 1};
+            if (hash != std::string::npos) {
+                const std::string n = after.substr(hash + 1);
+                if (n.empty() || n.size() > 3 || !std::all_of(n.begin(), n.end(), ::isdigit) || std::stoi(n) < 1)
+                    r.fail(w + ".after", "write \"<step or mark>\" or \"<step or mark>#<n>\" (its nth time, from 1)");
+                phase_->occurrence = std::stoi(n);
+            }
+            r.program_name(side, "phases", phase_->name, w + ".after", {"start"});
         } else if (auto it = place.phase.find(side); it != place.phase.end()) {
             phase_ = it->second;
         }
@@ -123,8 +132,9 @@ public:
     }
 
     Outcome check(const Observations& seen, const Lookup& lookup, const Timing&) const override {
-        std::map<std::string, std::string> phase_of_role;  // role -> its last step or mark
-        std::string phase_of_side = "start";
+        std::map<std::string, Phase> phase_of_role;                 // role -> after its last step or mark
+        std::map<std::string, std::map<std::string, int>> printed;  // role -> step or mark -> times
+        Phase phase_of_side{"start", 0};
         int total = 0, matched = 0;
         std::vector<std::string> results;  // every result of the call in the phase, in order
         Outcome o;
@@ -133,12 +143,14 @@ public:
             if (ev.side != side) continue;
             const std::string role = ev.body.value("role", "");
             if (ev.body.contains("step") || ev.body.contains("mark")) {
-                phase_of_side = phase_of_role[role] = ev.body.value(ev.body.contains("step") ? "step" : "mark", "");
+                const std::string name = ev.body.value(ev.body.contains("step") ? "step" : "mark", "");
+                phase_of_side = phase_of_role[role] = Phase{name, ++printed[role][name]};
                 continue;
             }
             if (ev.body.value("call", "") != subject || (!role_.empty() && role != role_)) continue;
             const auto own = phase_of_role.find(role);
-            if (phase_ && (own != phase_of_role.end() ? own->second : phase_of_side) != *phase_) continue;
+            const Phase& in = own != phase_of_role.end() ? own->second : phase_of_side;
+            if (phase_ && (in.name != phase_->name || (phase_->name != "start" && in.occurrence != phase_->occurrence))) continue;
             const long ret = ev.body.value("ret", 0L);
             const std::string err = ev.body.value("errno", "");
             results.push_back(std::to_string(ret) + (err.empty() ? "" : " " + err));
@@ -159,7 +171,7 @@ public:
             o.passed = total > 0 && matched == total;
             o.expected = "every " + subject + "()" + result + ", at least one";
         }
-        o.expected += " by the " + who() + (phase_ ? " after " + *phase_ : "");
+        o.expected += " by the " + who() + after();
         std::string all;
         for (const auto& r : results) all += (all.empty() ? "" : ", ") + r;
         o.observed = std::to_string(matched) + " of " + std::to_string(total) + " matched (" +
@@ -170,13 +182,18 @@ public:
     std::string describe() const override {
         return side + " " + subject + "()" + (role_.empty() ? "" : " in the " + role_) + (ret_ ? " = " + *ret_ : "") +
                (errno_ ? " " + *errno_ : "") + (count_ ? ", " + *count_ + " times" : "") +
-               (phase_ ? " after " + *phase_ : "");
+               after();
     }
 
 private:
     std::string role_;
-    std::optional<std::string> phase_, ret_, errno_, count_;
+    std::optional<Phase> phase_;
+    std::optional<std::string> ret_, errno_, count_;
     std::string who() const { return side + (role_.empty() ? "" : " (" + role_ + ")"); }
+    std::string after() const {
+        if (!phase_) return "";
+        return " after " + phase_->name + (phase_->occurrence > 1 ? "#" + std::to_string(phase_->occurrence) : "");
+    }
 };
 
 // {"socket": "server LISTEN", "count": 1, "recv_q": "queue"}: the side's sockets in that state at

@@ -33,10 +33,17 @@ struct Outcome {
     std::string kind{}, side{}, subject{};  // what it is about, for tools that compare runs (kernel-matrix)
 };
 
+// A phase of a program: its calls after the `occurrence`th time (from 1) it printed step or mark
+// `name`, up to its next step or mark; "start": before its first.
+struct Phase {
+    std::string name;
+    int occurrence = 1;
+};
+
 // Where an expectation sits in its variant's timeline, which decides what some kinds are about.
 struct Place {
-    std::string checkpoint;                    // the latest checkpoint before it ("end": the final snapshot)
-    std::map<std::string, std::string> phase;  // side -> the program's phase there; absent: every call
+    std::string checkpoint;              // the latest checkpoint before it ("end": the final snapshot)
+    std::map<std::string, Phase> phase;  // side -> the program's phase there; absent: every call
     std::set<std::string> checkpoints;         // every checkpoint of the variant, "end" included
 };
 

@@ -97,7 +97,7 @@ private:
     std::map<std::string, std::unique_ptr<SockDiag>> diag_;
     std::unique_ptr<Capture> capture_;
     std::map<std::string, std::unique_ptr<Program>> programs_;
-    std::map<std::string, int> consumed_;  // "<side> <name>" -> awaits already satisfied
+    std::map<std::string, int> consumed_;  // "<side> mark|step <name>" -> marks waited for, steps released
     Observations seen_;
     std::vector<Outcome> step_failures_;
     std::vector<std::jthread> closing_;  // last member, so joined first: observers closing in the background
@@ -267,9 +267,10 @@ void Run::play(const Wait& wait, const std::string& where) {
         pump_until([&] { return p.exit().has_value(); }, within, wait.side + " exit");
         return;
     }
-    // The Nth wait for the same mark or step is for its Nth occurrence.
+    // The Nth wait for a mark is for its Nth time; a wait at a step, for its time after the releases so far.
     const char* key = wait.what == Wait::For::step ? "step" : "mark";
-    const int wanted = ++consumed_[wait.side + " " + key + " " + wait.name];
+    const std::string id = wait.side + " " + key + " " + wait.name;
+    const int wanted = wait.what == Wait::For::step ? consumed_[id] + 1 : ++consumed_[id];
     const std::string what = wait.side + (wait.what == Wait::For::step ? " before " : " ") + wait.name;
     pump_until(
         [&] {
@@ -286,6 +287,7 @@ void Run::play(const Release& release, const std::string& where) {
                release.side + " to reach step " + release.name, release.side);
     say("release " + release.side + " " + release.name);
     p.release(release.name);
+    ++consumed_[release.side + " step " + release.name];
 }
 
 void Run::play(const Snapshot& checkpoint, const std::string&) {

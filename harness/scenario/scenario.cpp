@@ -317,6 +317,7 @@ private:
         place.checkpoints.insert("end");
         const Reader expectations = in(Context::expectation, place.checkpoints);
         size_t step = 0;
+        std::map<std::string, int> seen;  // "<side> mark|step <name>" -> times waited for or released
         for (const auto& item : w.items) {
             if (verb_of(item.j).empty()) {
                 if (item.j.contains("say") || item.j.contains("ask")) r_.fail(item.where, "say and ask belong to steps");
@@ -325,9 +326,15 @@ private:
             }
             const Step& s = v.steps[step++];
             if (const std::string c = checkpoint_of(s); !c.empty()) place.checkpoint = c;
-            if (const auto* start = std::get_if<Start>(&s.action)) place.phase[start->side] = "start";
-            if (const auto* wait = std::get_if<Wait>(&s.action); wait && wait->what != Wait::For::exit) place.phase[wait->side] = wait->name;
-            if (const auto* release = std::get_if<Release>(&s.action)) place.phase[release->side] = release->name;
+            // The phase each program is in here: after the Nth release of a step, its Nth time; while
+            // it waits at a step, the time after the releases so far; after the Nth wait for a mark, its Nth.
+            if (const auto* start = std::get_if<Start>(&s.action)) place.phase[start->side] = {"start", 1};
+            if (const auto* wait = std::get_if<Wait>(&s.action); wait && wait->what == Wait::For::mark)
+                place.phase[wait->side] = {wait->name, ++seen[wait->side + " mark " + wait->name]};
+            if (const auto* wait = std::get_if<Wait>(&s.action); wait && wait->what == Wait::For::step)
+                place.phase[wait->side] = {wait->name, seen[wait->side + " step " + wait->name] + 1};
+            if (const auto* release = std::get_if<Release>(&s.action))
+                place.phase[release->side] = {release->name, ++seen[release->side + " step " + release->name]};
         }
         // The scenario's shared expectations: after the timeline, about the final snapshot and every call.
         const Place end{"end", {}, place.checkpoints};
