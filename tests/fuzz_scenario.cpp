@@ -4,8 +4,8 @@
 #include <cstdint>
 #include <string>
 
-#include "scenario/expr.hpp"
-#include "scenario/scenario.hpp"
+#include "expectations/expr.hpp"
+#include "scenario/names.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     const std::string text(reinterpret_cast<const char*>(data), size);

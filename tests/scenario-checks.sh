@@ -2,6 +2,9 @@
 # Checks of the harness as a whole, run by ctest as root:
 #   mutated <socklab> <scenario> <variant> <from> <to>
 #       an expectation edited from <from> to <to> must turn the run red, saying expected and observed
+#   refused <socklab> <scenario> <from> <to> <message>
+#       a description edited from <from> to <to> (a misspelt name) is refused at load time: exit 2
+#       with <message>, and no run directory
 #   tshark <captures> <scenario> <variant>
 #       tshark reads the same TCP segments in the newest run's pcap as the report lists
 #   killed <socklab> <scenario> <variant>
@@ -20,9 +23,12 @@ shift
 
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
-case "$what" in
-mutated)
-  socklab=$1 scenario=$2 variant=$3 from=$4 to=$5
+# Runs socklab on a copy of the scenario's description edited from $from to $to (sed), in a
+# temporary directory ($tmp, removed on exit); the output is in $tmp/out, the exit status in $status.
+run_edited() {
+  local socklab=$1 scenario=$2
+  shift 2
+  local src
   src=$(dirname "$0")/../scenarios/$scenario
   tmp=$(mktemp -d)
   trap 'rm -rf "$tmp"' EXIT
@@ -30,15 +36,30 @@ mutated)
   grep -qF -- "$from" "$src/scenario.json" || fail "$from is not in $src/scenario.json"
   sed "s/$from/$to/" "$src/scenario.json" > "$tmp/scenarios/$scenario/scenario.json"
   set +e
-  "$socklab" --scenarios "$tmp/scenarios" run "$scenario" --variant "$variant" --color never \
-    --captures "$tmp/captures" > "$tmp/out" 2>&1
+  "$socklab" --scenarios "$tmp/scenarios" run "$scenario" "$@" --color never --captures "$tmp/captures" > "$tmp/out" 2>&1
   status=$?
   set -e
   cat "$tmp/out"
+}
+
+case "$what" in
+mutated)
+  socklab=$1 scenario=$2 variant=$3 from=$4 to=$5
+  run_edited "$socklab" "$scenario" --variant "$variant"
   [ "$status" -eq 1 ] || fail "the mutated expectation ($from -> $to) exited $status, not 1"
   grep -q "FAIL" "$tmp/out" && grep -q "expected:" "$tmp/out" && grep -q "observed:" "$tmp/out" \
     || fail "the failure does not show expected and observed"
   echo "the mutated expectation ($from -> $to) turned the run red, as it must"
+  ;;
+refused)
+  # A misspelt name in a description is refused when it is loaded: exit 2 at once, one message
+  # with the file, the place, the wrong name and the names that exist; nothing is run.
+  socklab=$1 scenario=$2 from=$3 to=$4 message=$5
+  run_edited "$socklab" "$scenario"
+  [ "$status" -eq 2 ] || fail "the misspelt description ($from -> $to) exited $status, not 2"
+  grep -qF -- "$message" "$tmp/out" || fail "the message does not say: $message"
+  [ ! -e "$tmp/captures" ] || fail "a refused description left a run directory"
+  echo "the misspelt description ($from -> $to) was refused at load time, as it must"
   ;;
 tshark)
   captures=$1 scenario=$2 variant=$3

@@ -6,7 +6,7 @@
 #include <stdexcept>
 
 #include "expectations/kernel_rules.hpp"
-#include "scenario/expr.hpp"
+#include "expectations/expr.hpp"
 
 using namespace socklab;
 

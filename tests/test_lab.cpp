@@ -45,7 +45,7 @@ size_t count_of(const std::string& text, const std::string& what) {
 
 }  // namespace
 
-TEST_CASE("step_or: false while the descriptor is ready, true once released; the step is announced once") {
+TEST_CASE("step_or: false while the descriptor is ready, true once released, and the step announced once") {
     int in[2], pair[2];
     REQUIRE(::pipe(in) == 0);
     REQUIRE(::socketpair(AF_UNIX, SOCK_STREAM, 0, pair) == 0);

@@ -7,6 +7,8 @@
 #include "report/html.hpp"
 #include "report/ladder.hpp"
 #include "report/report.hpp"
+#include "report/svg.hpp"
+#include "report/terminal.hpp"
 
 #include <unistd.h>
 

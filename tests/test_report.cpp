@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 
 #include "report/report.hpp"
+#include "report/terminal.hpp"
 
 #include <unistd.h>
 
@@ -471,6 +472,26 @@ TEST_CASE("report_json: keys and counts", "[report]") {
                                                       {"at", 0.5}});
     CHECK(report["expectations"][0]["at"].is_null());
     CHECK(report["summary"] == nlohmann::json{{"passed", 1}, {"failed", 1}, {"skipped", 1}});
+}
+
+TEST_CASE("report_json: each expectation's kind, side and subject, left out when empty", "[report]") {
+    std::vector<Outcome> outcomes = sample_outcomes();
+    outcomes[0].kind = "call";
+    outcomes[0].side = "client";
+    outcomes[0].subject = "connect";
+    outcomes[1].kind = "holds";  // about no side and no subject
+    const auto report = report_json(sample_run(), sample(), outcomes);
+
+    REQUIRE(report["expectations"].size() == 3);
+    const auto& call = report["expectations"][0];
+    CHECK(call["kind"] == "call");
+    CHECK(call["side"] == "client");
+    CHECK(call["subject"] == "connect");
+    const auto& holds = report["expectations"][1];
+    CHECK(holds["kind"] == "holds");
+    CHECK_FALSE(holds.contains("side"));
+    CHECK_FALSE(holds.contains("subject"));
+    for (const char* key : {"kind", "side", "subject"}) CHECK_FALSE(report["expectations"][2].contains(key));
 }
 
 TEST_CASE("write_report: pretty-printed JSON that reads back the same", "[report]") {

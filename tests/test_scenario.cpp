@@ -5,7 +5,8 @@
 #include <fstream>
 #include <sstream>
 
-#include "scenario/expr.hpp"
+#include "expectations/expr.hpp"
+#include "scenario/names.hpp"
 #include "scenario/scenario.hpp"
 
 using namespace socklab;
@@ -29,15 +30,15 @@ json minimal() {
                  "connections": {"default": "backlog + 2", "min": 1, "max": 128, "help": "count"}},
       "let": {"queue": "min(backlog, server.net.core.somaxconn) + 1"},
       "sysctls": {"server": {"net.core.somaxconn": 4096}},
-      "variants": {"only": {"doc": "d",
-        "steps": [{"start": "server"}, {"await": "server listening", "within": "queue"}, {"checkpoint": "full"}],
-        "expect": [{"socket": "server", "at": "full", "state": "LISTEN", "recv_q": "queue", "why": "w"}]}}
+      "variants": {"only": {"doc": "d", "timeline": [
+        {"start": "server"}, {"wait": "server listening", "within": "queue"}, {"checkpoint": "full"},
+        {"socket": "server LISTEN", "recv_q": "queue", "why": "w"}]}}
     })");
 }
 
-std::string error_of(const json& j) {
+std::string error_of(const json& j, const ProgramNames* programs = nullptr) {
     try {
-        parse_scenario(j.dump(2), "demo/scenario.json");
+        parse_scenario(j.dump(2), "demo/scenario.json", programs);
     } catch (const ScenarioError& e) {
         return e.what();
     }
@@ -68,11 +69,14 @@ TEST_CASE("a valid description loads") {
     CHECK(s.name == "demo");
     REQUIRE(s.variants.size() == 1);
     CHECK(s.variants[0].steps.size() == 3);
-    CHECK(s.variants[0].steps[1].verb == "await");
-    CHECK(s.variants[0].steps[1].side == "server");
-    CHECK(s.variants[0].steps[1].name == "listening");
+    const auto& wait = std::get<Wait>(s.variants[0].steps[1].action);
+    CHECK(wait.what == Wait::For::mark);
+    CHECK(wait.side == "server");
+    CHECK(wait.name == "listening");
+    CHECK(describe(s.variants[0].steps[1]) == "wait for server listening");
     CHECK(s.sysctls["server"]["net.core.somaxconn"] == "4096");
-    CHECK(s.variants[0].expect.at(0).kind == "socket");
+    CHECK(s.variants[0].expect.at(0)->kind == "socket");
+    CHECK(s.variants[0].expect.at(0)->describe() == "server LISTEN at full recv_q=queue");
 }
 
 TEST_CASE("JSON syntax errors name the line") {
@@ -107,22 +111,38 @@ TEST_CASE("mistakes in a description are named with their place") {
         {[](json& j) { j["params"]["connections"]["default"] = "backlgo + 2"; }, "unknown name 'backlgo'"},
         {[](json& j) { j["sysctls"]["server"]["kernel.panic"] = 1; }, "only net.* sysctls are per namespace"},
         {[](json& j) { j["sysctls"]["router"] = json::object(); }, "sysctls: unknown key \"router\""},
-        {[](json& j) { j["variants"]["only"]["steps"][0] = {{"begin", "server"}}; }, "variants.only.steps[0]: a step needs one of"},
-        {[](json& j) { j["variants"]["only"]["steps"][0] = {{"start", "router"}}; }, "unknown side \"router\""},
-        {[](json& j) { j["variants"]["only"]["steps"][1]["await"] = "server"; }, "write \"<side> <name>\""},
-        {[](json& j) { j["variants"]["only"]["expect"][0]["state"] = "ESTABLISHD"; }, "expect[0].state: unknown TCP state \"ESTABLISHD\""},
-        {[](json& j) { j["variants"]["only"]["expect"][0]["at"] = "nowhere"; }, "no step makes checkpoint \"nowhere\""},
-        {[](json& j) { j["variants"]["only"]["expect"][0]["recv_q"] = true; }, "expected a number or an expression string"},
-        {[](json& j) { j["variants"]["only"]["expect"][0].erase("why"); }, "missing key \"why\""},
-        {[](json& j) { j["variants"]["only"]["expect"][0]["why"] = ""; }, "say which rule"},
-        {[](json& j) { j["variants"]["only"]["expect"] = json::array(); }, "asserts nothing"},
-        {[](json& j) { j["variants"]["only"]["expect"][0] = {{"packets", "client SX"}, {"count", 1}, {"why", "w"}}; }, "bad TCP flags \"SX\""},
-        {[](json& j) { j["variants"]["only"]["expect"][0] = {{"call", "client connect"}, {"errno", "ENOPE"}, {"count", 1}, {"why", "w"}}; }, "unknown errno name \"ENOPE\""},
-        {[](json& j) { j["variants"]["only"]["expect"][0] = {{"counter", "server TcpExt.X"}, {"why", "w"}}; }, "give exactly one of equals, at_least"},
-        {[](json& j) { j["variants"]["only"]["expect"][0] = {{"exit", "client"}, {"signal", "SIGFOO"}, {"why", "w"}}; }, "unknown signal \"SIGFOO\""},
-        {[](json& j) { j["variants"]["only"]["expect"][0] = {{"retransmits", "client S"}, {"rule", "guess"}, {"connections", 1}, {"why", "w"}}; }, "unknown rule \"guess\""},
+        {[](json& j) { j["variants"]["only"]["timeline"][0] = {{"begin", "server"}}; }, "variants.only.timeline[0]: an expectation needs one of"},
+        {[](json& j) { j["variants"]["only"]["timeline"][0] = {{"start", "router"}}; }, "unknown side \"router\""},
+        {[](json& j) { j["variants"]["only"]["timeline"][1]["wait"] = "server"; }, "write \"<side> <mark>\", \"<side> before <step>\" or \"<side> exit\""},
+        {[](json& j) { j["variants"]["only"]["timeline"][3]["socket"] = "server ESTABLISHD"; }, "timeline[3].socket: unknown TCP state \"ESTABLISHD\""},
+        {[](json& j) { j["variants"]["only"]["timeline"].erase(2); }, "timeline[2]: no checkpoint before it"},
+        {[](json& j) { j["variants"]["only"]["timeline"][3]["recv_q"] = true; }, "expected a number or an expression string"},
+        {[](json& j) { j["variants"]["only"]["timeline"][3].erase("why"); }, "timeline[3].why: say which rule"},
+        {[](json& j) { j["variants"]["only"]["timeline"][3]["why"] = ""; }, "say which rule"},
+        {[](json& j) { j["variants"]["only"]["timeline"].erase(3); }, "asserts nothing"},
+        {[](json& j) { j["variants"]["only"]["timeline"][3]["ask"] = "?"; }, "say and ask belong to steps"},
+        {[](json& j) { j["variants"]["only"]["timeline"][2]["socket"] = "server LISTEN"; }, "a step and an expectation at once"},
+        {[](json& j) { j["variants"]["only"]["timeline"][3] = {{"packets", "client SX"}, {"count", 1}, {"why", "w"}}; }, "bad TCP flags \"SX\""},
+        {[](json& j) { j["variants"]["only"]["timeline"][3] = {{"call", "client connect"}, {"errno", "ENOPE"}, {"count", 1}, {"why", "w"}}; }, "unknown errno name \"ENOPE\""},
+        {[](json& j) { j["variants"]["only"]["timeline"][3] = {{"call", "client connect"}, {"nth", 2}, {"why", "w"}}; }, "unknown key \"nth\""},
+        {[](json& j) { j["variants"]["only"]["timeline"][3] = {{"counter", "server TcpExt.X"}, {"why", "w"}}; }, "give exactly one of equals, at_least"},
+        {[](json& j) { j["variants"]["only"]["timeline"][3] = {{"exit", "client"}, {"signal", "SIGFOO"}, {"why", "w"}}; }, "unknown signal \"SIGFOO\""},
+        {[](json& j) { j["variants"]["only"]["timeline"][3] = {{"retransmits", "client S"}, {"rule", "guess"}, {"connections", 1}, {"why", "w"}}; }, "unknown rule \"guess\""},
+        {[](json& j) { j["variants"]["only"]["timeline"][3] = {{"transitions", "client SYN_SENT CLOSE ESTABLISHED"}, {"count", 1}, {"why", "w"}}; }, "separated by \" > \""},
+        {[](json& j) { j["variants"]["only"]["timeline"][3] = {{"interval", "checkpoint full"}, {"timer", 1}, {"why", "w"}}; }, "write \"<moment> > <moment>\""},
+        {[](json& j) { j["variants"]["only"]["timeline"][3] = {{"interval", "checkpoint full > checkpoint nowhere"}, {"timer", 1}, {"why", "w"}}; }, "no step makes checkpoint \"nowhere\""},
         {[](json& j) { j["variants"]["only"]["set"] = {{"backlgo", 1}}; }, "no parameter named \"backlgo\""},
-        {[](json& j) { j["variants"]["only"]["steps"].push_back({{"checkpoint", "full"}}); }, "checkpoint \"full\" is made twice"},
+        {[](json& j) { j["variants"]["only"]["set"] = {{"backlog", "queue"}}; }, "variants.only.set.backlog: in expression \"queue\": unknown name"},
+        {[](json& j) { j["variants"]["only"]["timeline"].push_back({{"checkpoint", "full"}}); }, "checkpoint \"full\" is made twice"},
+        {[](json& j) { j["variants"]["only"]["steps"] = json::array(); }, "unknown key \"steps\""},
+        {[](json& j) { j["variants"]["only"]["from"] = "only"; }, "give exactly one of timeline"},
+        {[](json& j) { j["variants"]["only"]["change"] = json::object(); }, "change is for a variant built from another one"},
+        {[](json& j) { j["variants"]["copy"] = {{"doc", "d"}, {"from", "nosuch"}}; }, "variants.copy.from: no variant named \"nosuch\""},
+        {[](json& j) { j["variants"]["a"] = {{"doc", "d"}, {"from", "b"}}; j["variants"]["b"] = {{"doc", "d"}, {"from", "a"}}; }, "in a circle"},
+        {[](json& j) { j["variants"]["copy"] = {{"doc", "d"}, {"from", "only"}, {"change", {{"nosuch", nullptr}}}}; }, "no step or expectation named \"nosuch\""},
+        {[](json& j) { j["variants"]["copy"] = {{"doc", "d"}, {"from", "only"}, {"add", {{"nowhere", json::array()}}}}; }, "no step makes checkpoint \"nowhere\""},
+        {[](json& j) { j["params"]["backlog"]["default"] = "server.net.core.somaxconn"; }, "params.backlog.default: in expression \"server.net.core.somaxconn\": unknown name"},
+        {[](json& j) { j["sysctls"]["server"]["net.core.somaxconn"] = "queue"; }, "sysctls.server.net.core.somaxconn: in expression \"queue\": unknown name 'queue'"},
         {[](json& j) { j["variants"] = json::object(); }, "expected at least one variant"},
         {[](json& j) { j["let"]["backlog"] = 1; }, "already a parameter"},
     };
@@ -152,58 +172,174 @@ TEST_CASE("parameters: defaults follow other parameters, --set is range-checked"
                       Catch::Contains("no parameter \"bakclog\"") && Catch::Contains("backlog, connections"));
 }
 
-TEST_CASE("every shipped scenario loads") {
+TEST_CASE("every shipped scenario loads, its names checked against its programs") {
     auto names = scenario_names(SOCKLAB_SCENARIOS_DIR);
     REQUIRE_FALSE(names.empty());
     for (const auto& name : names) {
         INFO(name);
-        Scenario s = load_scenario(std::string(SOCKLAB_SCENARIOS_DIR) + "/" + name);
+        Scenario s = load_scenario(std::string(SOCKLAB_SCENARIOS_DIR) + "/" + name,
+                                   std::string(SOCKLAB_PROGRAMS_DIR) + "/" + name + "/names.json");
         CHECK(s.name == name);
         for (const auto& v : s.variants) CHECK_NOTHROW(resolve_params(s, v, {}));
     }
 }
 
-TEST_CASE("holds expectations and observed names; until may wait for a timer") {
+TEST_CASE("step, mark, call and role names are checked against the programs") {
+    ProgramNames programs;
+    programs.known = true;
+    programs.names["server"] = {{"steps", {"close"}}, {"marks", {"listening"}}, {"phases", {"close", "listening"}},
+                                {"roles", {"child"}}, {"calls", {"listen", "accept"}}};
+    programs.names["client"] = {{"steps", {"send"}}, {"phases", {"send"}}, {"calls", {"connect"}}};
     json j = minimal();
-    j["variants"]["only"]["steps"].push_back(
-        {{"until", {{"side", "client"}, {"state", "ESTABLISHED"}, {"count", 1}, {"timer", "probe"}}}, {"within", 5}});
-    j["variants"]["only"]["expect"].push_back(
+    CHECK(error_of(j, &programs).empty());
+    j["variants"]["only"]["timeline"][1]["wait"] = "server listenning";
+    CHECK_THAT(error_of(j, &programs), Catch::Contains("variants.only.timeline[1].wait: the server program has no mark "
+                                                       "\"listenning\" (its marks: listening)"));
+    j = minimal();
+    j["variants"]["only"]["timeline"].push_back({{"release", "server finish"}});
+    CHECK_THAT(error_of(j, &programs), Catch::Contains("timeline[4].release: the server program has no step \"finish\" (its steps: close)"));
+    j = minimal();
+    j["variants"]["only"]["timeline"].push_back({{"wait", "client before close"}});
+    CHECK_THAT(error_of(j, &programs), Catch::Contains("the client program has no step \"close\" (its steps: send)"));
+    for (const auto& [key, value, message] :
+         std::vector<std::tuple<std::string, std::string, std::string>>{
+             {"call", "server acept", "the server program has no call \"acept\" (its calls: accept, listen)"},
+             {"role", "kid", "the server program has no role \"kid\" (its roles: child)"},
+             {"after", "listen", "the server program has no phase \"listen\" (its phases: close, listening, start)"}}) {
+        j = minimal();
+        json e = {{"call", "server accept"}, {"ret", 0}, {"why", "w"}};
+        e[key] = value;
+        j["variants"]["only"]["timeline"].push_back(e);
+        INFO(key);
+        CHECK_THAT(error_of(j, &programs), Catch::Contains(message));
+    }
+}
+
+TEST_CASE("errno names: every name the C library knows") {
+    json j = minimal();
+    for (const char* name : {"EACCES", "EADDRNOTAVAIL", "EHOSTUNREACH", "ECONNREFUSED", "0"}) {
+        j["variants"]["only"]["timeline"][3] = {{"call", "client connect"}, {"errno", name}, {"why", "w"}};
+        INFO(name);
+        CHECK(error_of(j).empty());
+    }
+}
+
+TEST_CASE("a variant built on another: inherited timeline, changes and additions in place") {
+    json j = minimal();
+    auto& timeline = j["variants"]["only"]["timeline"];
+    timeline.push_back({{"release", "server close"}});
+    timeline.push_back({{"call", "server accept"}, {"ret", 0}, {"name", "accepted"}, {"why", "w"}});
+    timeline.push_back({{"exit", "server"}, {"status", 0}, {"name", "clean"}, {"why", "w"}});
+    j["variants"]["refused"] = {{"doc", "d"}, {"from", "only"}, {"set", {{"backlog", 3}}},
+                                {"change", {{"accepted", {{"call", "server accept"}, {"errno", "EAGAIN"}, {"why", "w2"}}},
+                                            {"clean", nullptr}}},
+                                {"add", {{"full", json::array({{{"socket", "server ESTABLISHED"}, {"count", 0}, {"why", "w"}}})},
+                                         {"end", json::array({{{"exit", "client"}, {"status", 1}, {"why", "w"}}})}}}};
+    j["variants"]["again"] = {{"doc", "d"}, {"from", "refused"}, {"change", {{"accepted", nullptr}}}};
+    Scenario s = parse_scenario(j.dump(), "demo/scenario.json");
+    const Variant& only = *s.variant("only");
+    const Variant& refused = *s.variant("refused");
+    REQUIRE(only.expect.size() == 3);
+    REQUIRE(refused.expect.size() == 4);
+    CHECK(refused.set.at("backlog") == "3");
+    CHECK(refused.steps.size() == only.steps.size());
+    std::vector<std::string> texts;
+    for (const auto& e : refused.expect) texts.push_back(e->describe());
+    CHECK(texts == std::vector<std::string>{"server LISTEN at full recv_q=queue", "server ESTABLISHED at full count=0",
+                                            "server accept() EAGAIN after close", "client exits 1"});
+    CHECK(refused.expect[2]->where == "variants.refused.change.accepted");
+    CHECK(refused.expect[2]->why == "w2");
+    // A change is kept under its name, so a variant built on that one can change it again.
+    CHECK(s.variant("again")->expect.size() == 3);
+}
+
+TEST_CASE("a variant built on another may change a named step into several") {
+    json j = minimal();
+    j["variants"]["only"]["timeline"][1]["name"] = "ready";
+    j["variants"]["two"] = {{"doc", "d"}, {"from", "only"},
+                            {"change", {{"ready", json::array({{{"wait", "server listening"}}, {{"wait", "server before close"}}})}}}};
+    Scenario s = parse_scenario(j.dump(), "demo/scenario.json");
+    const Variant& two = *s.variant("two");
+    REQUIRE(two.steps.size() == 4);
+    CHECK(describe(two.steps[2]) == "wait for server before close");
+    CHECK(two.steps[2].where == "variants.two.change.ready[1]");
+}
+
+TEST_CASE("a call expectation is about the phase where it sits") {
+    json j = minimal();
+    auto& timeline = j["variants"]["only"]["timeline"];
+    timeline.push_back({{"call", "server listen"}, {"ret", 0}, {"why", "w"}});
+    timeline.push_back({{"call", "server listen"}, {"after", "start"}, {"ret", 0}, {"why", "w"}});
+    j["expect"] = json::array({{{"call", "server listen"}, {"ret", 0}, {"why", "w"}}});
+    Scenario s = parse_scenario(j.dump(), "demo/scenario.json");
+    const auto& e = s.variants[0].expect;
+    REQUIRE(e.size() == 4);
+    CHECK(e[1]->describe() == "server listen() = 0 after listening");
+    CHECK(e[2]->describe() == "server listen() = 0 after start");
+    CHECK(e[3]->describe() == "server listen() = 0");  // the shared list: every call
+    CHECK(e[3]->where == "expect[0]");
+
+    // Checked against a program that listened before its mark, and once after it.
+    Observations seen;
+    seen.events = {{"server", 1, {{"call", "listen"}, {"ret", 0}, {"errno", ""}}},
+                   {"server", 2, {{"mark", "listening"}}},
+                   {"server", 3, {{"call", "listen"}, {"ret", -1}, {"errno", "EINVAL"}}}};
+    seen.checkpoints.push_back(Checkpoint{"full", 3, {{"server", {}}, {"client", {}}}, {}, {}});
+    auto outcomes = check(e, seen, [](const std::string&) -> std::optional<double> { return 1; }, Timing{});
+    CHECK_FALSE(outcomes[1].passed);  // after listening: -1 EINVAL
+    CHECK_THAT(outcomes[1].observed, Catch::Contains("0 of 1 matched") && Catch::Contains("-1 EINVAL"));
+    CHECK(outcomes[2].passed);        // after start: 0
+    CHECK_FALSE(outcomes[3].passed);  // every call: one of two failed
+}
+
+TEST_CASE("holds expectations and observed names, and until may wait for a timer") {
+    json j = minimal();
+    j["variants"]["only"]["timeline"].push_back({{"until", "client ESTABLISHED"}, {"count", 1}, {"timer", "probe"}, {"within", 5}});
+    j["variants"]["only"]["timeline"].push_back(
         {{"holds", "sockets.full.client.ESTABLISHED.send_q + sockets.end.server.LISTEN.recv_q == calls.full.client.send.total"},
          {"why", "w"}});
-    j["variants"]["only"]["expect"].push_back(
+    j["variants"]["only"]["timeline"].push_back(
         {{"call", "client send"}, {"ret", "calls.end.client.send.count"}, {"count", 1}, {"why", "w"}});
     Scenario s = parse_scenario(j.dump(), "demo/scenario.json");
-    CHECK(s.variants[0].steps.back().until["timer"] == "probe");
-    CHECK(s.variants[0].expect.at(1).kind == "holds");
+    CHECK(std::get<Until>(s.variants[0].steps.back().action).timer == "probe");
+    CHECK(s.variants[0].expect.at(1)->kind == "holds");
 
-    const std::set<std::string> checkpoints{"full", "end"};
-    CHECK(is_observed_name("sockets.full.client.ESTABLISHED.recv_q", checkpoints));
-    CHECK(is_observed_name("sockets.end.server.TIME_WAIT.count", checkpoints));
-    CHECK(is_observed_name("calls.full.server.recv.total", checkpoints));
-    CHECK(is_observed_name("calls.full.client.send.EAGAIN", checkpoints));
-    CHECK_FALSE(is_observed_name("calls.full.client.send.eagain", checkpoints));
-    CHECK_FALSE(is_observed_name("sockets.nowhere.client.ESTABLISHED.recv_q", checkpoints));
-    CHECK_FALSE(is_observed_name("sockets.full.router.ESTABLISHED.recv_q", checkpoints));
-    CHECK_FALSE(is_observed_name("sockets.full.client.ESTABLISHD.recv_q", checkpoints));
-    CHECK_FALSE(is_observed_name("sockets.full.client.ESTABLISHED.rcv_q", checkpoints));
-    CHECK_FALSE(is_observed_name("calls.full.client.send.sum", checkpoints));
-    CHECK_FALSE(is_observed_name("calls.full.client.send", checkpoints));
+    const Names names(s);
+    const std::set<std::string> checkpoints{"full"};
+    auto observed = [&](const std::string& name) { return names.known(name, Context::expectation, checkpoints); };
+    CHECK(observed("sockets.full.client.ESTABLISHED.recv_q"));
+    CHECK(observed("sockets.end.server.TIME_WAIT.count"));
+    CHECK(observed("calls.full.server.recv.total"));
+    CHECK(observed("calls.full.client.send.EAGAIN"));
+    CHECK_FALSE(observed("calls.full.client.send.eagain"));
+    CHECK_FALSE(observed("sockets.nowhere.client.ESTABLISHED.recv_q"));
+    CHECK_FALSE(observed("sockets.full.router.ESTABLISHED.recv_q"));
+    CHECK_FALSE(observed("sockets.full.client.ESTABLISHD.recv_q"));
+    CHECK_FALSE(observed("sockets.full.client.ESTABLISHED.rcv_q"));
+    CHECK_FALSE(observed("calls.full.client.send.sum"));
+    CHECK_FALSE(observed("calls.full.client.send"));
+    // Observed names only in expectations; sysctls and rules not in parameter defaults.
+    CHECK_FALSE(names.known("sockets.full.client.ESTABLISHED.recv_q", Context::variant, checkpoints));
+    CHECK(names.known("syn_sent.timeout", Context::variant));
+    CHECK_FALSE(names.known("syn_sent.timeout", Context::parameter));
+    CHECK(names.known("backlog", Context::sysctl));
+    CHECK_FALSE(names.known("queue", Context::sysctl));
 
     struct Case {
         std::function<void(json&)> bend;
         std::string message;
     };
     std::vector<Case> cases{
-        {[](json& x) { x["variants"]["only"]["expect"][0] = {{"holds", "sockets.nowhere.client.ESTABLISHED.send_q > 0"}, {"why", "w"}}; },
+        {[](json& x) { x["variants"]["only"]["timeline"][3] = {{"holds", "sockets.nowhere.client.ESTABLISHED.send_q > 0"}, {"why", "w"}}; },
          "unknown name 'sockets.nowhere.client.ESTABLISHED.send_q'"},
-        {[](json& x) { x["variants"]["only"]["expect"][0] = {{"holds", "1 >"}, {"why", "w"}}; }, "expect[0].holds"},
-        {[](json& x) { x["variants"]["only"]["expect"][0] = {{"holds", "1"}, {"why", "w"}, {"count", 1}}; }, "unknown key \"count\""},
+        {[](json& x) { x["variants"]["only"]["timeline"][3] = {{"holds", "1 >"}, {"why", "w"}}; }, "timeline[3].holds"},
+        {[](json& x) { x["variants"]["only"]["timeline"][3] = {{"holds", "1"}, {"why", "w"}, {"count", 1}}; }, "unknown key \"count\""},
         // Observed values exist only once the run is over: not in parameters, lets or arguments.
         {[](json& x) { x["let"]["sent"] = "calls.end.client.send.total"; }, "unknown name 'calls.end.client.send.total'"},
         {[](json& x) {
-             x["variants"]["only"]["steps"].push_back({{"until", {{"side", "client"}, {"state", "ESTABLISHED"}, {"count", 1}, {"timer", "persist"}}}, {"within", 5}});
+             x["variants"]["only"]["timeline"].push_back({{"until", "client ESTABLISHED"}, {"count", 1}, {"timer", "persist"}, {"within", 5}});
          },
-         "use none, on, retransmit, keepalive, timewait or probe"},
+         "unknown timer \"persist\""},
     };
     for (const auto& c : cases) {
         json x = minimal();

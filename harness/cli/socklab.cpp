@@ -4,6 +4,9 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cmath>
+#include <functional>
+#include <optional>
 #include <sstream>
 #include <thread>
 
@@ -15,7 +18,9 @@
 #include "process/spawn.hpp"
 #include "report/html.hpp"
 #include "report/report.hpp"
-#include "scenario/run.hpp"
+#include "report/terminal.hpp"
+#include "run/run.hpp"
+#include "scenario/names.hpp"
 #include "scenario/scenario.hpp"
 #include "topology/netns.hpp"
 #include "topology/userns.hpp"
@@ -40,20 +45,82 @@ std::map<std::string, std::string> parse_sets(const std::vector<std::string>& se
     return values;
 }
 
-int list(const std::string& root) {
+// A number as written in a description: 1048576, not 1.04858e+06; 0.5 stays 0.5.
+std::string number_text(double value) {
+    if (value == std::floor(value) && std::fabs(value) < 1e15) return std::to_string(static_cast<long long>(value));
+    std::ostringstream out;
+    out << value;
+    return out.str();
+}
+
+nlohmann::json number_json(double value) {
+    if (value == std::floor(value) && std::fabs(value) < 1e15) return static_cast<long long>(value);
+    return value;
+}
+
+// A variant's floor at the default parameters (with the variant's own "set"), when the parameters,
+// the "let" names and the sysctls the scenario writes from them are enough; nullopt when it needs
+// what only a run knows (a kernel rule, a sysctl the kernel decides).
+std::optional<double> floor_at_defaults(const Scenario& s, const Variant& v) {
+    if (v.floor.empty()) return 0.0;
+    try {
+        Names names(s);
+        names.params = resolve_params(s, v, {});
+        for (const auto& [side, table] : s.sysctls)  // as the run would write them
+            for (const auto& [key, expr] : table) names.sysctls[side][key] = std::lround(names.eval(expr));
+        return names.eval(v.floor);
+    } catch (const std::exception&) {  // e.g. a kernel rule's value, known only on the test hosts
+        return std::nullopt;
+    }
+}
+
+nlohmann::json scenario_json(const Scenario& s) {
+    nlohmann::json variants = nlohmann::json::array(), params = nlohmann::json::array();
+    for (const auto& v : s.variants) {
+        nlohmann::json one = {{"name", v.name}, {"doc", v.doc}, {"steps", v.steps.size()}, {"expectations", v.expect.size()}};
+        if (!v.floor.empty()) one["floor"] = v.floor;
+        if (auto value = floor_at_defaults(s, v)) one["floor_s"] = number_json(*value);
+        variants.push_back(one);
+    }
+    for (const auto& p : s.params) {
+        nlohmann::json value = p.default_expr;
+        try {
+            value = number_json(evaluate(p.default_expr, [](const std::string&) { return std::nullopt; }));
+        } catch (const ExprError&) {  // an expression over other parameters: kept as written
+        }
+        params.push_back({{"name", p.name}, {"default", value}, {"min", number_json(p.min)},
+                          {"max", number_json(p.max)}, {"help", p.help}});
+    }
+    return {{"name", s.name}, {"title", s.title}, {"blog", s.blog_section}, {"variants", variants}, {"params", params}};
+}
+
+// Every scenario, as text or as JSON ({"scenarios": [...]}, the listing the build and the scripts
+// read). A description that cannot be loaded is named on stderr (in JSON also an entry with
+// "error"), and the exit status is then 2.
+int list(const std::string& root, bool as_json) {
+    nlohmann::json all = nlohmann::json::array();
+    int status = 0;
     for (const auto& name : scenario_names(root)) {
         try {
-            Scenario s = load_scenario(root + "/" + name);
+            Scenario s = load_scenario(root + "/" + name, std::string(SOCKLAB_PROGRAMS_DIR) + "/" + name + "/names.json");
+            if (as_json) {
+                all.push_back(scenario_json(s));
+                continue;
+            }
             std::cout << s.name << "  (blog " << s.blog_section << ")  " << s.title << "\n";
             for (const auto& v : s.variants) std::cout << "    " << v.name << ": " << v.doc << "\n";
             for (const auto& p : s.params)
-                std::cout << "    --set " << p.name << "=<" << p.min << ".." << p.max << ">  default " << p.default_expr
-                          << ": " << p.help << "\n";
-        } catch (const ScenarioError& e) {
-            std::cout << name << "  (cannot be loaded: " << e.what() << ")\n";
+                std::cout << "    --set " << p.name << "=<" << number_text(p.min) << ".." << number_text(p.max)
+                          << ">  default " << p.default_expr << ": " << p.help << "\n";
+        } catch (const std::exception& e) {
+            std::cerr << "socklab: scenario " << name << " cannot be loaded: " << e.what() << std::endl;
+            if (as_json) all.push_back({{"name", name}, {"error", e.what()}});
+            else std::cout << name << "  (cannot be loaded: " << e.what() << ")\n";
+            status = 2;
         }
     }
-    return 0;
+    if (as_json) std::cout << nlohmann::json{{"scenarios", all}}.dump(2) << "\n";
+    return status;
 }
 
 // One census per namespace: the named ones, all of `ip netns list`, or (none named) our own.
@@ -96,7 +163,7 @@ int run(const std::string& root, const std::string& name, const std::vector<std:
         for (const auto& n : names) known += (known.empty() ? "" : ", ") + n;
         return usage_error("no scenario named \"" + name + "\" (known: " + known + "; see socklab list)");
     }
-    Scenario scenario = load_scenario(root + "/" + name);
+    Scenario scenario = load_scenario(root + "/" + name, options.programs_dir + "/" + name + "/names.json");
     std::vector<const Variant*> chosen;
     for (const auto& v : variants) {
         const Variant* found = scenario.variant(v);
@@ -163,7 +230,9 @@ int main(int argc, char** argv) {
     std::string root = SOCKLAB_SCENARIOS_DIR;
     app.add_option("--scenarios", root, "folder of scenarios")->capture_default_str();
 
-    app.add_subcommand("list", "list the scenarios, their variants and parameters");
+    auto* list_cmd = app.add_subcommand("list", "list the scenarios, their variants and parameters");
+    bool list_json = false;
+    list_cmd->add_flag("--json", list_json, "JSON: scenarios, variants with their floors, parameters");
 
     auto* run_cmd = app.add_subcommand("run", "run a scenario's variants and check their expectations");
     std::string name;
@@ -206,7 +275,7 @@ int main(int argc, char** argv) {
         return app.exit(e) == 0 ? 0 : 2;
     }
     try {
-        if (app.got_subcommand("list")) return list(root);
+        if (app.got_subcommand("list")) return list(root, list_json);
         if (app.got_subcommand("census")) {
             if (::geteuid() != 0 && (all_netns || !netns_names.empty()))
                 return usage_error("socklab census --netns needs root to enter the namespace");

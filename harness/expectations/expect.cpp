@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
+#include <functional>
 #include <map>
 #include <set>
 #include <sstream>
@@ -32,24 +33,33 @@ std::string fmt(double value) {
     return out.str();
 }
 
-std::pair<std::string, std::string> two_words(const std::string& text) {
-    std::istringstream in(text);
-    std::string a, b;
-    in >> a >> b;
-    return {a, b};
-}
-
-std::string expr_text(const json& j) { return j.is_string() ? j.get<std::string>() : j.dump(); }
-
-// Evaluates an expression of the description; "count": "queue" -> 6 (shown as "6 (queue)").
+// An expression of the description, evaluated: "queue" -> 6, shown as "6 (queue)".
 struct Value {
     double number;
     std::string shown;
 };
-Value value_of(const json& j, const Lookup& lookup) {
-    const std::string text = expr_text(j);
-    double v = evaluate(text, lookup);
-    return {v, j.is_string() && text != fmt(v) ? fmt(v) + " (" + text + ")" : fmt(v)};
+Value value_of(const std::string& text, const Lookup& lookup) {
+    const double v = evaluate(text, lookup);
+    return {v, text != fmt(v) ? fmt(v) + " (" + text + ")" : fmt(v)};
+}
+
+// "<side> <word>": the two words, the side checked.
+std::pair<std::string, std::string> side_and(const Reader& r, const json& j, const std::string& where,
+                                             const std::string& example) {
+    const auto w = words(r.str(j, where));
+    if (w.size() != 2) r.fail(where, "write \"" + example + "\"");
+    return {r.side(w[0], where), w[1]};
+}
+
+// One of two keys, exactly (e.g. "equals" or "at_least"); returns which.
+std::string one_of(const Reader& r, const json& j, const std::string& where, const std::string& a, const std::string& b) {
+    if (j.contains(a) == j.contains(b)) r.fail(where, "give exactly one of " + a + ", " + b);
+    return j.contains(a) ? a : b;
+}
+
+std::optional<std::string> optional_expr(const Reader& r, const json& j, const char* key, const std::string& where) {
+    if (!j.contains(key)) return std::nullopt;
+    return r.expr(j[key], where + "." + key);
 }
 
 // The states one connection passed through, from the transitions of one side, keyed by ports.
@@ -59,7 +69,6 @@ struct Connection {
 };
 std::map<std::string, Connection> connections_of(const Observations& seen, const std::string& side) {
     std::map<std::string, Connection> by_key;
-    std::map<std::string, std::string> last_key_by_sport;
     for (const auto& e : seen.trace) {
         if (e.name != "inet_sock_set_state" || seen.side_of(e.saddr) != side) continue;
         // A client socket has no port until connect() picks one: its CLOSE -> SYN_SENT has sport 0.
@@ -78,194 +87,6 @@ std::map<std::string, Connection> connections_of(const Observations& seen, const
     return by_key;
 }
 
-bool contains_path(const std::vector<std::string>& states, const std::vector<std::string>& path) {
-    return std::search(states.begin(), states.end(), path.begin(), path.end()) != states.end();
-}
-
-Outcome check_call(const Expectation& e, const Observations& seen, const Lookup& lookup) {
-    auto [side, call] = two_words(e.spec["call"].get<std::string>());
-    int count = 0;
-    std::map<std::string, int> results;  // "ret errno" -> how many, for the message
-    std::optional<double> at;
-    const std::string role = e.spec.value("role", "");
-    const int nth = e.spec.value("nth", 0);
-    std::vector<std::string> sequence;  // every result of this call, in order, for the message
-    for (const auto& ev : seen.events) {
-        if (ev.side != side || !ev.body.contains("call") || ev.body["call"] != call) continue;
-        if (!role.empty() && ev.body.value("role", "") != role) continue;
-        const long ret = ev.body.value("ret", 0L);
-        const std::string err = ev.body.value("errno", "");
-        const std::string result = std::to_string(ret) + (err.empty() ? "" : " " + err);
-        results[result]++;
-        sequence.push_back(result);
-        bool match = nth == 0 || static_cast<int>(sequence.size()) == nth;
-        if (e.spec.contains("ret")) match = match && ret == static_cast<long>(value_of(e.spec["ret"], lookup).number);
-        // "errno": "0" stands for success, which the programs report with an empty errno.
-        if (e.spec.contains("errno")) {
-            const std::string want_err = e.spec["errno"].get<std::string>();
-            match = match && (want_err == "0" ? err.empty() : err == want_err);
-        }
-        if (match) {
-            ++count;
-            at = seen.seconds(ev.time_ns);
-        }
-    }
-    const std::string who = side + (role.empty() ? "" : " (" + role + ")");
-    Outcome o;
-    o.at = at;
-    if (nth > 0) {
-        std::string want = e.spec.contains("ret") ? " = " + value_of(e.spec["ret"], lookup).shown : "";
-        if (e.spec.contains("errno")) want += " " + e.spec["errno"].get<std::string>();
-        o.passed = count == 1;
-        o.expected = "call " + std::to_string(nth) + " of " + call + "() by the " + who + want;
-        o.observed = static_cast<int>(sequence.size()) < nth ? "only " + std::to_string(sequence.size()) + " calls" : call + "() = " + sequence[nth - 1];
-        std::string all;
-        for (const auto& r : sequence) all += (all.empty() ? "" : ", ") + r;
-        o.observed += " (in order: " + (all.empty() ? "none" : all) + ")";
-        return o;
-    }
-    Value want = value_of(e.spec["count"], lookup);
-    std::string observed;
-    for (const auto& [r, n] : results) observed += (observed.empty() ? "" : ", ") + std::to_string(n) + " x " + call + "() = " + r;
-    o.passed = count == static_cast<int>(want.number);
-    o.expected = want.shown + " matching " + call + "() results by the " + who;
-    o.observed = std::to_string(count) + " matching" + (observed.empty() ? "; no " + call + "() reported" : "; all: " + observed);
-    return o;
-}
-
-Outcome check_socket(const Expectation& e, const Observations& seen, const Lookup& lookup) {
-    const std::string side = e.spec["socket"], at = e.spec["at"], state = e.spec["state"];
-    const Checkpoint* cp = seen.checkpoint(at);
-    Outcome o;
-    if (!cp) {
-        o.expected = "checkpoint " + at;
-        o.observed = "the run never reached checkpoint " + at;
-        return o;
-    }
-    o.at = seen.seconds(cp->time_ns);
-    std::vector<const SocketInfo*> matched;
-    std::map<std::string, int> census;
-    for (const auto& s : cp->sockets.at(side)) {
-        census[s.state]++;
-        if (s.state == state) matched.push_back(&s);
-    }
-    std::vector<std::string> expected, problems;
-    if (e.spec.contains("count")) {
-        Value want = value_of(e.spec["count"], lookup);
-        expected.push_back("count " + want.shown);
-        if (static_cast<double>(matched.size()) != want.number) problems.push_back("count " + std::to_string(matched.size()));
-    } else if (matched.empty()) {
-        problems.push_back("none in " + state);
-    }
-    auto check_field = [&](const char* key, auto field) {
-        if (!e.spec.contains(key)) return;
-        Value want = value_of(e.spec[key], lookup);
-        expected.push_back(std::string(key) + " " + want.shown);
-        for (const SocketInfo* s : matched)
-            if (static_cast<double>(field(*s)) != want.number) {
-                problems.push_back(std::string(key) + " " + std::to_string(field(*s)) + " on :" + std::to_string(s->sport));
-                return;
-            }
-    };
-    check_field("recv_q", [](const SocketInfo& s) { return s.recv_q; });
-    check_field("send_q", [](const SocketInfo& s) { return s.send_q; });
-    if (e.spec.contains("inode")) {
-        const bool none = e.spec["inode"] == "none";
-        expected.push_back(none ? "no owner (inode 0)" : "owned (inode != 0)");
-        for (const SocketInfo* s : matched)
-            if ((s->inode == 0) != none) {
-                problems.push_back("inode " + std::to_string(s->inode) + " on :" + std::to_string(s->sport));
-                break;
-            }
-    }
-    if (e.spec.contains("owner")) {
-        const std::string owner = e.spec["owner"];
-        expected.push_back(owner == "none" ? "no process holds a descriptor" : "held by a " + owner + " process");
-        for (const SocketInfo* s : matched) {
-            bool held = false;
-            if (s->inode != 0)
-                for (const auto& [holder_side, table] : cp->owners)
-                    if (table.count(s->inode) && (owner == "none" || holder_side == owner)) held = true;
-            if (held == (owner == "none")) {
-                problems.push_back((held ? "held by a process" : "no " + owner + " process holds it") + std::string(" on :") + std::to_string(s->sport));
-                break;
-            }
-        }
-    }
-    if (e.spec.contains("timer")) {
-        static const char* names[] = {"none", "retransmit", "keepalive", "timewait", "probe"};
-        const std::string timer = e.spec["timer"];
-        expected.push_back("timer " + timer);
-        for (const SocketInfo* s : matched) {
-            const std::string has = s->timer < 5 ? names[s->timer] : "timer " + std::to_string(s->timer);
-            if (timer == "on" ? s->timer == 0 : has != timer) {
-                problems.push_back("timer " + has + " on :" + std::to_string(s->sport));
-                break;
-            }
-        }
-    }
-    std::string all;
-    for (const auto& [name, n] : census) all += (all.empty() ? "" : ", ") + std::to_string(n) + " " + name;
-    o.passed = problems.empty();
-    for (const auto& x : expected) o.expected += (o.expected.empty() ? "" : ", ") + x;
-    o.observed = problems.empty() ? "as expected" : "";
-    for (const auto& x : problems) o.observed += (o.observed.empty() ? "" : ", ") + x;
-    o.observed += " (" + side + " had: " + (all.empty() ? "no sockets" : all) + ")";
-    return o;
-}
-
-Outcome check_transitions(const Expectation& e, const Observations& seen, const Lookup& lookup) {
-    const std::string side = e.spec["transitions"];
-    std::vector<std::string> path = e.spec["path"].get<std::vector<std::string>>();
-    int count = 0;
-    std::optional<double> at;
-    std::map<std::string, int> sequences;
-    for (const auto& [key, c] : connections_of(seen, side)) {
-        std::string seq;
-        for (const auto& s : c.states) seq += (seq.empty() ? "" : " > ") + s;
-        sequences[seq]++;
-        if (contains_path(c.states, path)) {
-            ++count;
-            at = seen.seconds(c.times.back());
-        }
-    }
-    Value want = value_of(e.spec["count"], lookup);
-    Outcome o;
-    std::string p;
-    for (const auto& s : path) p += (p.empty() ? "" : " > ") + s;
-    o.passed = count == static_cast<int>(want.number);
-    o.expected = want.shown + " connections through " + p;
-    o.observed = std::to_string(count);
-    for (const auto& [s, n] : sequences) o.observed += "; " + std::to_string(n) + " x " + s;
-    o.at = at;
-    return o;
-}
-
-Outcome check_packets(const Expectation& e, const Observations& seen, const Lookup& lookup) {
-    auto [side, flags_word] = two_words(e.spec["packets"].get<std::string>());
-    const uint8_t flags = *parse_flags(flags_word);
-    int count = 0;
-    std::optional<double> at;
-    std::map<std::string, int> from_side;
-    for (const auto& s : seen.segments) {
-        if (seen.side_of(s.src) != side) continue;
-        from_side[flags_text(s.flags)]++;
-        if (s.flags == flags) {
-            ++count;
-            at = seen.seconds(s.time_ns);
-        }
-    }
-    Value want = value_of(e.spec["count"], lookup);
-    Outcome o;
-    o.passed = count == static_cast<int>(want.number);
-    o.expected = want.shown + " segments " + flags_word + " from the " + side;
-    o.observed = std::to_string(count) + " (all from the " + side + ":";
-    for (const auto& [f, n] : from_side) o.observed += " " + f + " x" + std::to_string(n);
-    o.observed += ")";
-    o.at = at;
-    return o;
-}
-
 // A rule's schedule from a side's sysctls; "established" also takes the socket option
 // tcp_user_timeout (ms) from the scenario's parameter of that name, when it has one.
 Schedule rule_schedule(const std::string& rule, const Sysctls& sysctls, const Lookup& lookup, int hz) {
@@ -273,246 +94,685 @@ Schedule rule_schedule(const std::string& rule, const Sysctls& sysctls, const Lo
     if (rule == "syn_recv") return syn_recv_schedule(sysctls);
     return established_schedule(sysctls, lookup("tcp_user_timeout").value_or(0.0) / 1000.0, hz);
 }
+const std::set<std::string> kRules{"syn_sent", "syn_recv", "established"};
 
-// Each connection's retransmissions must follow the rule's schedule: interval by interval, within
-// the window the kernel's timer can fire in; `connections` of them must run it to the end.
-Outcome check_retransmits(const Expectation& e, const Observations& seen, const Lookup& lookup, const Timing& timing) {
-    auto [side, flags_word] = two_words(e.spec["retransmits"].get<std::string>());
-    const uint8_t flags = *parse_flags(flags_word);
-    const std::string rule = e.spec["rule"];
-    const Sysctls& sysctls = seen.sysctls.at(side);
-    const Schedule schedule = rule_schedule(rule, sysctls, lookup, timing.hz);
-    std::vector<double> intervals;
-    for (size_t i = 0; i < schedule.retransmits.size(); ++i)
-        intervals.push_back(schedule.retransmits[i] - (i ? schedule.retransmits[i - 1] : 0.0));
+std::string rule(const Reader& r, const std::string& word, const std::string& where) {
+    if (!kRules.count(word)) r.fail(where, "unknown rule \"" + word + "\" (syn_sent, syn_recv, established)");
+    return word;
+}
 
-    // Copies of one segment: same ports and sequence number.
-    std::map<std::string, std::vector<int64_t>> sends;
-    for (const auto& s : seen.segments)
-        if (seen.side_of(s.src) == side && s.flags == flags)
-            sends[std::to_string(s.sport) + ">" + std::to_string(s.dport) + "#" + std::to_string(s.seq)].push_back(s.time_ns);
-
-    int complete = 0;
-    std::vector<std::string> problems;
-    std::string counts;
-    std::optional<double> at;
-    for (const auto& [key, times] : sends) {
-        const size_t retransmits = times.size() - 1;
-        if (retransmits == 0) continue;
-        counts += (counts.empty() ? "" : ", ") + std::to_string(retransmits);
-        if (retransmits > intervals.size()) {
-            problems.push_back(key + ": " + std::to_string(retransmits) + " retransmits, the rule allows " + std::to_string(intervals.size()));
-            continue;
+// {"call": "client connect", "ret": 0, "count": "queue"}: of the side's calls of that name in the
+// expectation's phase (after the step or mark its program printed last before them), `count`
+// matched ret and errno; without count, every one did and there was at least one.
+class CallExpectation : public Expectation {
+public:
+    CallExpectation(const Reader& r, const json& j, const std::string& w, const Place& place) {
+        r.keys(j, w, {"call"}, {"count", "ret", "errno", "role", "after"});
+        std::tie(side, subject) = side_and(r, j["call"], w + ".call", "<side> <syscall>, e.g. client connect");
+        r.program_name(side, "calls", subject, w + ".call");
+        if (j.contains("role")) r.program_name(side, "roles", role_ = r.str(j["role"], w + ".role"), w + ".role");
+        if (j.contains("after")) {
+            // "send": after the program's first step or mark send; "send#2": after its second.
+            const std::string after = r.str(j["after"], w + ".after");
+            const size_t hash = after.find('#');
+            phase_ = Phase{after.substr(0, hash), 1};
+            if (hash != std::string::npos) {
+                const std::string n = after.substr(hash + 1);
+                if (n.empty() || n.size() > 3 || !std::all_of(n.begin(), n.end(), ::isdigit) || std::stoi(n) < 1)
+                    r.fail(w + ".after", "write \"<step or mark>\" or \"<step or mark>#<n>\" (its nth time, from 1)");
+                phase_->occurrence = std::stoi(n);
+            }
+            r.program_name(side, "phases", phase_->name, w + ".after", {"start"});
+        } else if (auto it = place.phase.find(side); it != place.phase.end()) {
+            phase_ = it->second;
         }
-        for (size_t i = 0; i < retransmits; ++i) {
-            const double gap = static_cast<double>(times[i + 1] - times[i]) / 1e9;
-            const Window w = timer_window(intervals[i], timing.hz, timing.slack);
-            if (gap < w.lo || gap > w.hi) {
-                std::ostringstream msg;
-                msg << key << ": retransmit " << i + 1 << " came " << gap << " s after the previous one; the rule says "
-                    << intervals[i] << " s (window " << w.lo << " to " << w.hi << ")";
-                problems.push_back(msg.str());
-                at = seen.seconds(times[i + 1]);
+        ret_ = optional_expr(r, j, "ret", w);
+        if (j.contains("errno")) errno_ = r.errno_name(j["errno"], w + ".errno");
+        count_ = optional_expr(r, j, "count", w);
+    }
+
+    Outcome check(const Observations& seen, const Lookup& lookup, const Timing&) const override {
+        std::map<std::string, Phase> phase_of_role;                 // role -> after its last step or mark
+        std::map<std::string, std::map<std::string, int>> printed;  // role -> step or mark -> times
+        Phase phase_of_side{"start", 0};
+        int total = 0, matched = 0;
+        std::vector<std::string> results;  // every result of the call in the phase, in order
+        Outcome o;
+        const std::optional<Value> want_ret = ret_ ? std::optional<Value>(value_of(*ret_, lookup)) : std::nullopt;
+        for (const auto& ev : seen.events) {
+            if (ev.side != side) continue;
+            const std::string role = ev.body.value("role", "");
+            if (ev.body.contains("step") || ev.body.contains("mark")) {
+                const std::string name = ev.body.value(ev.body.contains("step") ? "step" : "mark", "");
+                phase_of_side = phase_of_role[role] = Phase{name, ++printed[role][name]};
+                continue;
+            }
+            if (ev.body.value("call", "") != subject || (!role_.empty() && role != role_)) continue;
+            const auto own = phase_of_role.find(role);
+            const Phase& in = own != phase_of_role.end() ? own->second : phase_of_side;
+            if (phase_ && (in.name != phase_->name || (phase_->name != "start" && in.occurrence != phase_->occurrence))) continue;
+            const long ret = ev.body.value("ret", 0L);
+            const std::string err = ev.body.value("errno", "");
+            results.push_back(std::to_string(ret) + (err.empty() ? "" : " " + err));
+            ++total;
+            // "errno": "0" stands for success, which the programs report with an empty errno.
+            if ((!want_ret || ret == static_cast<long>(want_ret->number)) &&
+                (!errno_ || (*errno_ == "0" ? err.empty() : err == *errno_))) {
+                ++matched;
+                o.at = seen.seconds(ev.time_ns);
             }
         }
-        if (retransmits == intervals.size()) ++complete;
-    }
-    Value want = value_of(e.spec["connections"], lookup);
-    if (complete != static_cast<int>(want.number))
-        problems.insert(problems.begin(), std::to_string(complete) + " connections ran the whole schedule");
-    Outcome o;
-    std::ostringstream expected;
-    expected << want.shown << " connections with " << intervals.size() << " retransmits at +";
-    for (size_t i = 0; i < schedule.retransmits.size(); ++i) expected << (i ? ", " : "") << schedule.retransmits[i];
-    expected << " s (" << rule << " rule from the " << side << "'s sysctls, HZ=" << timing.hz << ")";
-    o.expected = expected.str();
-    o.passed = problems.empty();
-    o.observed = problems.empty() ? "retransmit counts per connection: " + (counts.empty() ? "none" : counts) : "";
-    for (const auto& p : problems) o.observed += (o.observed.empty() ? "" : "; ") + p;
-    o.at = at;
-    return o;
-}
-
-Outcome check_counter(const Expectation& e, const Observations& seen, const Lookup& lookup) {
-    auto [side, name] = two_words(e.spec["counter"].get<std::string>());
-    const Checkpoint& end = seen.checkpoints.back();
-    const auto& counters = end.counters.at(side);
-    auto it = counters.find(name);
-    const bool equals = e.spec.contains("equals");
-    Value want = value_of(equals ? e.spec["equals"] : e.spec["at_least"], lookup);
-    Outcome o;
-    o.expected = std::string(equals ? "" : "at least ") + want.shown;
-    o.at = seen.seconds(end.time_ns);
-    if (it == counters.end()) {
-        o.observed = "this kernel has no counter " + name;
+        const std::string result = (want_ret ? " = " + want_ret->shown : "") + (errno_ ? " " + *errno_ : "");
+        if (count_) {
+            const Value want = value_of(*count_, lookup);
+            o.passed = matched == static_cast<int>(want.number);
+            o.expected = want.shown + " x " + subject + "()" + result;
+        } else {
+            o.passed = total > 0 && matched == total;
+            o.expected = "every " + subject + "()" + result + ", at least one";
+        }
+        o.expected += " by the " + who() + after();
+        std::string all;
+        for (const auto& r : results) all += (all.empty() ? "" : ", ") + r;
+        o.observed = std::to_string(matched) + " of " + std::to_string(total) + " matched (" +
+                     (all.empty() ? "no " + subject + "() reported" : subject + "() = " + all) + ")";
         return o;
     }
-    const double value = static_cast<double>(it->second);
-    o.passed = equals ? value == want.number : value >= want.number;
-    o.observed = fmt(value);
-    return o;
-}
 
-Outcome check_exit(const Expectation& e, const Observations& seen) {
-    const std::string side = e.spec["exit"];
-    Outcome o;
-    auto it = seen.exits.find(side);
-    if (e.spec.contains("status")) o.expected = "exit status " + std::to_string(e.spec["status"].get<int>());
-    else o.expected = "killed by " + e.spec["signal"].get<std::string>();
-    if (it == seen.exits.end()) {
-        o.observed = "the " + side + " was never started or never ended";
+    std::string describe() const override {
+        return side + " " + subject + "()" + (role_.empty() ? "" : " in the " + role_) + (ret_ ? " = " + *ret_ : "") +
+               (errno_ ? " " + *errno_ : "") + (count_ ? ", " + *count_ + " times" : "") +
+               after();
+    }
+
+private:
+    std::string role_;
+    std::optional<Phase> phase_;
+    std::optional<std::string> ret_, errno_, count_;
+    std::string who() const { return side + (role_.empty() ? "" : " (" + role_ + ")"); }
+    std::string after() const {
+        if (!phase_) return "";
+        return " after " + phase_->name + (phase_->occurrence > 1 ? "#" + std::to_string(phase_->occurrence) : "");
+    }
+};
+
+// {"socket": "server LISTEN", "count": 1, "recv_q": "queue"}: the side's sockets in that state at
+// the checkpoint before the expectation (without count: at least one), and their fields.
+class SocketExpectation : public Expectation {
+public:
+    SocketExpectation(const Reader& r, const json& j, const std::string& w, const Place& place) {
+        r.keys(j, w, {"socket"}, {"count", "recv_q", "send_q", "inode", "owner", "timer"});
+        auto [s, state] = side_and(r, j["socket"], w + ".socket", "<side> <STATE>, e.g. server LISTEN");
+        side = s;
+        subject = r.state(state, w + ".socket");
+        if (place.checkpoint.empty()) r.fail(w, "no checkpoint before it: a socket expectation is about the checkpoint it follows");
+        at_ = place.checkpoint;
+        for (const char* k : {"count", "recv_q", "send_q"})
+            if (auto e = optional_expr(r, j, k, w)) fields_.emplace_back(k, *e);
+        if (j.contains("inode")) {
+            inode_ = r.str(j["inode"], w + ".inode");
+            if (inode_ != "none" && inode_ != "owned") r.fail(w + ".inode", "use \"none\" (no process owns it) or \"owned\"");
+        }
+        if (j.contains("owner")) {
+            owner_ = r.str(j["owner"], w + ".owner");
+            if (owner_ != "none" && owner_ != "client" && owner_ != "server")
+                r.fail(w + ".owner", "use \"none\" (no process has a descriptor for it) or the side whose process has one");
+        }
+        if (j.contains("timer")) timer_ = r.timer(j["timer"], w + ".timer");
+    }
+
+    Outcome check(const Observations& seen, const Lookup& lookup, const Timing&) const override {
+        const Checkpoint* cp = seen.checkpoint(at_);
+        Outcome o;
+        if (!cp) {
+            o.expected = "checkpoint " + at_;
+            o.observed = "the run never reached checkpoint " + at_;
+            return o;
+        }
+        o.at = seen.seconds(cp->time_ns);
+        std::vector<const SocketInfo*> matched;
+        std::map<std::string, int> census;
+        for (const auto& s : cp->sockets.at(side)) {
+            census[s.state]++;
+            if (s.state == subject) matched.push_back(&s);
+        }
+        std::vector<std::string> expected, problems;
+        bool counted = false;
+        for (const auto& [key, text] : fields_) {
+            const Value want = value_of(text, lookup);
+            expected.push_back(key + " " + want.shown);
+            if (key == "count") {
+                counted = true;
+                if (static_cast<double>(matched.size()) != want.number) problems.push_back("count " + std::to_string(matched.size()));
+                continue;
+            }
+            for (const SocketInfo* s : matched) {
+                const auto value = key == "recv_q" ? s->recv_q : s->send_q;
+                if (static_cast<double>(value) != want.number) {
+                    problems.push_back(key + " " + std::to_string(value) + " on :" + std::to_string(s->sport));
+                    break;
+                }
+            }
+        }
+        if (!counted && matched.empty()) problems.push_back("none in " + subject);
+        if (!inode_.empty()) {
+            const bool none = inode_ == "none";
+            expected.push_back(none ? "no owner (inode 0)" : "owned (inode != 0)");
+            for (const SocketInfo* s : matched)
+                if ((s->inode == 0) != none) {
+                    problems.push_back("inode " + std::to_string(s->inode) + " on :" + std::to_string(s->sport));
+                    break;
+                }
+        }
+        if (!owner_.empty()) {
+            expected.push_back(owner_ == "none" ? "no process holds a descriptor" : "held by a " + owner_ + " process");
+            for (const SocketInfo* s : matched) {
+                bool held = false;
+                if (s->inode != 0)
+                    for (const auto& [holder_side, table] : cp->owners)
+                        if (table.count(s->inode) && (owner_ == "none" || holder_side == owner_)) held = true;
+                if (held == (owner_ == "none")) {
+                    problems.push_back((held ? "held by a process" : "no " + owner_ + " process holds it") + std::string(" on :") +
+                                       std::to_string(s->sport));
+                    break;
+                }
+            }
+        }
+        if (!timer_.empty()) {
+            static const char* names[] = {"none", "retransmit", "keepalive", "timewait", "probe"};
+            expected.push_back("timer " + timer_);
+            for (const SocketInfo* s : matched) {
+                const std::string has = s->timer < 5 ? names[s->timer] : "timer " + std::to_string(s->timer);
+                if (timer_ == "on" ? s->timer == 0 : has != timer_) {
+                    problems.push_back("timer " + has + " on :" + std::to_string(s->sport));
+                    break;
+                }
+            }
+        }
+        std::string all;
+        for (const auto& [name, n] : census) all += (all.empty() ? "" : ", ") + std::to_string(n) + " " + name;
+        o.passed = problems.empty();
+        for (const auto& x : expected) o.expected += (o.expected.empty() ? "" : ", ") + x;
+        if (o.expected.empty()) o.expected = "at least one";
+        o.observed = problems.empty() ? "as expected" : "";
+        for (const auto& x : problems) o.observed += (o.observed.empty() ? "" : ", ") + x;
+        o.observed += " (" + side + " had: " + (all.empty() ? "no sockets" : all) + ")";
         return o;
     }
-    const ProgramExit& x = it->second;
-    o.at = seen.seconds(x.time_ns);
-    if (x.status) o.observed = "exit status " + std::to_string(*x.status);
-    if (x.signal) o.observed = std::string("killed by ") + (*x.signal == 13 ? "SIGPIPE" : *x.signal == 9 ? "SIGKILL" : *x.signal == 15 ? "SIGTERM" : "signal " + std::to_string(*x.signal));
-    o.passed = o.observed == o.expected;
-    return o;
-}
 
-// When a moment of the run happened, or nullopt when it never did.
-std::optional<int64_t> moment_time(const std::string& moment, const Observations& seen) {
-    std::istringstream words(moment);
-    std::string kind, a, b;
-    words >> kind >> a >> b;
-    if (kind == "checkpoint") {
-        if (const Checkpoint* c = seen.checkpoint(a)) return c->time_ns;
-    } else if (kind == "transition") {
-        const std::string from = b.substr(0, b.find('>')), to = b.substr(b.find('>') + 1);
-        for (const auto& t : seen.trace)
-            if (t.name == "inet_sock_set_state" && seen.side_of(t.saddr) == a && t.oldstate == from && t.newstate == to)
-                return t.time_ns;
-    } else if (kind == "call") {
-        for (const auto& ev : seen.events)
-            if (ev.side == a && ev.body.value("call", "") == b) return ev.time_ns;
-    } else if (kind == "packet") {
-        const uint8_t flags = parse_flags(b).value_or(0);
-        for (const auto& s : seen.segments)
-            if (seen.side_of(s.src) == a && s.flags == flags) return s.time_ns;
+    std::string describe() const override {
+        std::string text = side + " " + subject + " at " + at_;
+        for (const auto& [key, value] : fields_) text += " " + key + "=" + value;
+        for (const auto& [key, value] : {std::pair{"inode", inode_}, {"owner", owner_}, {"timer", timer_}})
+            if (!value.empty()) text += std::string(" ") + key + "=" + value;
+        return text;
     }
-    return std::nullopt;
-}
 
-// The time between two moments is one kernel timer of `timer` seconds: it must fall in the window
-// that timer can fire in, widened by how late an "until" checkpoint may notice it.
-Outcome check_interval(const Expectation& e, const Observations& seen, const Lookup& lookup, const Timing& timing) {
-    const std::string from = e.spec["interval"]["from"], to = e.spec["interval"]["to"];
-    Value timer{0, ""};
-    Window w{0, 0};
-    if (e.spec.contains("rule")) {  // "<side> <rule>": the chain of timers to the rule's give-up
-        auto [side, rule] = two_words(e.spec["rule"].get<std::string>());
-        Schedule schedule = rule_schedule(rule, seen.sysctls.at(side), lookup, timing.hz);
-        std::vector<double> chain = schedule.chain;
-        if (chain.empty())
-            for (size_t i = 0; i <= schedule.retransmits.size(); ++i)
-                chain.push_back((i < schedule.retransmits.size() ? schedule.retransmits[i] : schedule.give_up) -
-                                (i ? schedule.retransmits[i - 1] : 0.0));
-        w = chain_window(chain, schedule.give_up, timing.hz, timing.slack + seen.poll_interval);
-        timer = {schedule.give_up, fmt(schedule.give_up) + " (" + rule + " rule from the " + side + "'s sysctls, " +
-                                       std::to_string(chain.size()) + " timers, HZ=" + std::to_string(timing.hz) + ")"};
-    } else {
-        timer = value_of(e.spec["timer"], lookup);
-        w = timer_window(timer.number, timing.hz, timing.slack + seen.poll_interval);
+private:
+    std::string at_, inode_, owner_, timer_;
+    std::vector<std::pair<std::string, std::string>> fields_;  // count, recv_q, send_q: expressions
+};
+
+// {"transitions": "server ESTABLISHED > FIN_WAIT1 > FIN_WAIT2", "count": 1}: connections of the
+// side whose traced states contain the path.
+class TransitionsExpectation : public Expectation {
+public:
+    TransitionsExpectation(const Reader& r, const json& j, const std::string& w, const Place&) {
+        r.keys(j, w, {"transitions", "count"}, {});
+        const std::string text = r.str(j["transitions"], w + ".transitions");
+        const auto ws = words(text);
+        if (ws.size() < 4) r.fail(w + ".transitions", "write \"<side> STATE > STATE ...\", e.g. \"client SYN_SENT > CLOSE\"");
+        side = r.side(ws[0], w + ".transitions");
+        for (size_t i = 1; i < ws.size(); ++i) {
+            if (i % 2 == 0) {
+                if (ws[i] != ">") r.fail(w + ".transitions", "states are separated by \" > \"");
+                continue;
+            }
+            path_.push_back(r.state(ws[i], w + ".transitions"));
+        }
+        if (ws.size() % 2 != 0) r.fail(w + ".transitions", "the path ends with \">\"");
+        subject = text.substr(text.find(' ') + 1);
+        count_ = r.expr(j["count"], w + ".count");
     }
-    Outcome o;
-    std::ostringstream expected;
-    expected << timer.shown << " s from " << from << " to " << to << " (window " << w.lo << " to " << w.hi << " s)";
-    o.expected = expected.str();
-    auto start = moment_time(from, seen), end = moment_time(to, seen);
-    if (!start || !end) {
-        o.observed = (!start ? from : to) + " never happened";
-        if (!seen.traced && (from.rfind("transition", 0) == 0 || to.rfind("transition", 0) == 0)) {
+
+    Outcome check(const Observations& seen, const Lookup& lookup, const Timing&) const override {
+        Outcome o;
+        if (!seen.traced) {
             o.skipped = true;
             o.observed = "not checked: " + seen.trace_note;
+            return o;
         }
+        int count = 0;
+        std::map<std::string, int> sequences;
+        for (const auto& [key, c] : connections_of(seen, side)) {
+            std::string seq;
+            for (const auto& s : c.states) seq += (seq.empty() ? "" : " > ") + s;
+            sequences[seq]++;
+            if (std::search(c.states.begin(), c.states.end(), path_.begin(), path_.end()) != c.states.end()) {
+                ++count;
+                o.at = seen.seconds(c.times.back());
+            }
+        }
+        const Value want = value_of(count_, lookup);
+        o.passed = count == static_cast<int>(want.number);
+        o.expected = want.shown + " connections through " + subject;
+        o.observed = std::to_string(count);
+        for (const auto& [s, n] : sequences) o.observed += "; " + std::to_string(n) + " x " + s;
         return o;
     }
-    const double gap = static_cast<double>(*end - *start) / 1e9;
-    o.passed = gap >= w.lo && gap <= w.hi;
-    std::ostringstream observed;
-    observed << gap << " s";
-    o.observed = observed.str();
-    o.at = seen.seconds(*end);
-    return o;
-}
 
-Outcome check_trace(const Expectation& e, const Observations& seen, const Lookup& lookup) {
-    auto [side, event] = two_words(e.spec["trace"].get<std::string>());
-    Outcome o;
-    const bool at_least = e.spec.contains("at_least");
-    Value want = value_of(at_least ? e.spec["at_least"] : e.spec["count"], lookup);
-    o.expected = (at_least ? "at least " : "") + want.shown + " " + event + " events on the " + side;
-    if (!seen.traced) {
-        o.skipped = true;
-        o.observed = "not checked: " + seen.trace_note;
+    std::string describe() const override { return side + " " + subject + ", " + count_ + " connections"; }
+
+private:
+    std::vector<std::string> path_;
+    std::string count_;
+};
+
+// {"packets": "server F.", "count": 1}: segments with exactly those flags sent by the side.
+class PacketsExpectation : public Expectation {
+public:
+    PacketsExpectation(const Reader& r, const json& j, const std::string& w, const Place&) {
+        r.keys(j, w, {"packets", "count"}, {});
+        std::tie(side, subject) = side_and(r, j["packets"], w + ".packets", "<side> <flags>, e.g. server F.");
+        flags_ = r.flags(subject, w + ".packets");
+        count_ = r.expr(j["count"], w + ".count");
+    }
+
+    Outcome check(const Observations& seen, const Lookup& lookup, const Timing&) const override {
+        int count = 0;
+        Outcome o;
+        std::map<std::string, int> from_side;
+        for (const auto& s : seen.segments) {
+            if (seen.side_of(s.src) != side) continue;
+            from_side[flags_text(s.flags)]++;
+            if (s.flags == flags_) {
+                ++count;
+                o.at = seen.seconds(s.time_ns);
+            }
+        }
+        const Value want = value_of(count_, lookup);
+        o.passed = count == static_cast<int>(want.number);
+        o.expected = want.shown + " segments " + subject + " from the " + side;
+        o.observed = std::to_string(count) + " (all from the " + side + ":";
+        for (const auto& [f, n] : from_side) o.observed += " " + f + " x" + std::to_string(n);
+        o.observed += ")";
         return o;
     }
-    int count = 0;
-    for (const auto& t : seen.trace)
-        if (t.name == event && seen.side_of(t.saddr) == side) {
-            ++count;
-            o.at = seen.seconds(t.time_ns);
-        }
-    o.passed = at_least ? count >= static_cast<int>(want.number) : count == static_cast<int>(want.number);
-    o.observed = std::to_string(count);
-    return o;
-}
 
-// The value of a name for what the run observed (see is_observed_name), or nullopt for other names.
-std::optional<double> observed_value(const std::string& name, const Observations& seen) {
-    std::vector<std::string> parts;
-    std::istringstream in(name);
-    for (std::string part; std::getline(in, part, '.');) parts.push_back(part);
-    if (parts.size() != 5 || (parts[0] != "sockets" && parts[0] != "calls")) return std::nullopt;
-    const Checkpoint* cp = seen.checkpoint(parts[1]);
-    if (!cp) throw ExprError(name + ": the run never reached checkpoint " + parts[1]);
-    const std::string& side = parts[2];
-    double count = 0, sum = 0;
-    if (parts[0] == "sockets") {
-        if (parts[4] != "count" && parts[4] != "recv_q" && parts[4] != "send_q") return std::nullopt;
-        if (auto it = cp->sockets.find(side); it != cp->sockets.end())
-            for (const auto& s : it->second)
-                if (s.state == parts[3]) {
-                    ++count;
-                    sum += parts[4] == "recv_q" ? s.recv_q : s.send_q;
+    std::string describe() const override { return side + " " + subject + " segments: " + count_; }
+
+private:
+    uint8_t flags_ = 0;
+    std::string count_;
+};
+
+// {"retransmits": "client S", "rule": "syn_sent", "connections": "overflow"}: each connection's
+// copies of a segment follow the rule's schedule, interval by interval, within the window the
+// kernel's timer can fire in; `connections` of them run it to the end.
+class RetransmitsExpectation : public Expectation {
+public:
+    RetransmitsExpectation(const Reader& r, const json& j, const std::string& w, const Place&) {
+        r.keys(j, w, {"retransmits", "rule", "connections"}, {});
+        std::tie(side, subject) = side_and(r, j["retransmits"], w + ".retransmits", "<side> <flags>, e.g. client S");
+        flags_ = r.flags(subject, w + ".retransmits");
+        rule_ = rule(r, r.str(j["rule"], w + ".rule"), w + ".rule");
+        connections_ = r.expr(j["connections"], w + ".connections");
+    }
+
+    Outcome check(const Observations& seen, const Lookup& lookup, const Timing& timing) const override {
+        const Schedule schedule = rule_schedule(rule_, seen.sysctls.at(side), lookup, timing.hz);
+        std::vector<double> intervals;
+        for (size_t i = 0; i < schedule.retransmits.size(); ++i)
+            intervals.push_back(schedule.retransmits[i] - (i ? schedule.retransmits[i - 1] : 0.0));
+        // Copies of one segment: same ports and sequence number.
+        std::map<std::string, std::vector<int64_t>> sends;
+        for (const auto& s : seen.segments)
+            if (seen.side_of(s.src) == side && s.flags == flags_)
+                sends[std::to_string(s.sport) + ">" + std::to_string(s.dport) + "#" + std::to_string(s.seq)].push_back(s.time_ns);
+        int complete = 0;
+        std::vector<std::string> problems;
+        std::string counts;
+        Outcome o;
+        for (const auto& [key, times] : sends) {
+            const size_t retransmits = times.size() - 1;
+            if (retransmits == 0) continue;
+            counts += (counts.empty() ? "" : ", ") + std::to_string(retransmits);
+            if (retransmits > intervals.size()) {
+                problems.push_back(key + ": " + std::to_string(retransmits) + " retransmits, the rule allows " +
+                                   std::to_string(intervals.size()));
+                continue;
+            }
+            for (size_t i = 0; i < retransmits; ++i) {
+                const double gap = static_cast<double>(times[i + 1] - times[i]) / 1e9;
+                const Window win = timer_window(intervals[i], timing.hz, timing.slack);
+                if (gap < win.lo || gap > win.hi) {
+                    std::ostringstream msg;
+                    msg << key << ": retransmit " << i + 1 << " came " << gap << " s after the previous one; the rule says "
+                        << intervals[i] << " s (window " << win.lo << " to " << win.hi << ")";
+                    problems.push_back(msg.str());
+                    o.at = seen.seconds(times[i + 1]);
                 }
-        return parts[4] == "count" ? count : sum;
-    }
-    // count, total, or an errno name (EAGAIN): how many of the calls failed with it
-    const bool by_errno = parts[4] != "count" && parts[4] != "total";
-    if (by_errno && (parts[4].size() < 2 || parts[4][0] != 'E')) return std::nullopt;
-    for (const auto& ev : seen.events)
-        if (ev.side == side && ev.time_ns <= cp->time_ns && ev.body.value("call", "") == parts[3]) {
-            ++count;
-            sum += by_errno ? ev.body.value("errno", "") == parts[4] : std::max(0.0, static_cast<double>(ev.body.value("ret", 0L)));
+            }
+            if (retransmits == intervals.size()) ++complete;
         }
-    return parts[4] == "count" ? count : sum;
-}
+        const Value want = value_of(connections_, lookup);
+        if (complete != static_cast<int>(want.number))
+            problems.insert(problems.begin(), std::to_string(complete) + " connections ran the whole schedule");
+        std::ostringstream expected;
+        expected << want.shown << " connections with " << intervals.size() << " retransmits at +";
+        for (size_t i = 0; i < schedule.retransmits.size(); ++i) expected << (i ? ", " : "") << schedule.retransmits[i];
+        expected << " s (" << rule_ << " rule from the " << side << "'s sysctls, HZ=" << timing.hz << ")";
+        o.expected = expected.str();
+        o.passed = problems.empty();
+        o.observed = problems.empty() ? "retransmit counts per connection: " + (counts.empty() ? "none" : counts) : "";
+        for (const auto& p : problems) o.observed += (o.observed.empty() ? "" : "; ") + p;
+        return o;
+    }
 
-// An expression over anything the expressions know, observed values included, that must not be 0.
-Outcome check_holds(const Expectation& e, const Lookup& lookup) {
-    const std::string text = e.spec["holds"];
-    Outcome o;
-    o.expected = text;
-    // Each name's value, so that the verdict can be followed.
-    std::set<std::string> shown;
-    for (size_t i = 0; i < text.size();) {
-        if (!(std::isalpha(static_cast<unsigned char>(text[i])) || text[i] == '_')) {
-            ++i;
-            continue;
-        }
-        size_t end = i;
-        while (end < text.size() && (std::isalnum(static_cast<unsigned char>(text[end])) || text[end] == '_' || text[end] == '.')) ++end;
-        const std::string name = text.substr(i, end - i);
-        i = end;
-        if (!shown.insert(name).second) continue;
-        if (auto v = lookup(name)) o.observed += (o.observed.empty() ? "" : ", ") + name + " = " + fmt(*v);
+    std::string describe() const override {
+        return side + " " + subject + " retransmits follow " + rule_ + " for " + connections_ + " connections";
     }
-    o.passed = evaluate(text, lookup) != 0;
-    if (!o.observed.empty()) o.expected += " (" + o.observed + ")";  // what a passing one came to
-    o.observed += o.passed ? "" : std::string(o.observed.empty() ? "" : "; ") + "it does not hold";
-    return o;
+
+private:
+    std::string rule_, connections_;
+    uint8_t flags_ = 0;
+};
+
+// {"counter": "server TcpExt.ListenOverflows", "equals": "overflow"} (or "at_least"): the
+// side's counter at the final snapshot.
+class CounterExpectation : public Expectation {
+public:
+    CounterExpectation(const Reader& r, const json& j, const std::string& w, const Place&) {
+        r.keys(j, w, {"counter"}, {"equals", "at_least"});
+        std::tie(side, subject) = side_and(r, j["counter"], w + ".counter", "<side> TcpExt.<Name>");
+        if (subject.find('.') == std::string::npos) r.fail(w + ".counter", "write \"<side> TcpExt.<Name>\"");
+        at_least_ = one_of(r, j, w, "equals", "at_least") == "at_least";
+        value_ = r.expr(j[at_least_ ? "at_least" : "equals"], w);
+    }
+
+    Outcome check(const Observations& seen, const Lookup& lookup, const Timing&) const override {
+        const Checkpoint& end = seen.checkpoints.back();
+        const auto& counters = end.counters.at(side);
+        const Value want = value_of(value_, lookup);
+        Outcome o;
+        o.expected = std::string(at_least_ ? "at least " : "") + want.shown;
+        o.at = seen.seconds(end.time_ns);
+        auto it = counters.find(subject);
+        if (it == counters.end()) {
+            o.observed = "this kernel has no counter " + subject;
+            return o;
+        }
+        const double value = static_cast<double>(it->second);
+        o.passed = at_least_ ? value >= want.number : value == want.number;
+        o.observed = fmt(value);
+        return o;
+    }
+
+    std::string describe() const override { return side + " " + subject + (at_least_ ? " >= " : " = ") + value_; }
+
+private:
+    bool at_least_ = false;
+    std::string value_;
+};
+
+// {"exit": "client", "status": 0} or {"exit": "client", "signal": "SIGPIPE"}: from the process table.
+class ExitExpectation : public Expectation {
+public:
+    ExitExpectation(const Reader& r, const json& j, const std::string& w, const Place&) {
+        r.keys(j, w, {"exit"}, {"status", "signal"});
+        side = r.side(r.str(j["exit"], w + ".exit"), w + ".exit");
+        if (one_of(r, j, w, "status", "signal") == "status") {
+            if (!j["status"].is_number_integer()) r.fail(w + ".status", "expected an integer");
+            want_ = "exit status " + std::to_string(j["status"].get<int>());
+        } else {
+            subject = r.str(j["signal"], w + ".signal");
+            if (!signal_number(subject)) r.fail(w + ".signal", "unknown signal \"" + subject + "\" (SIGPIPE, SIGKILL, SIGTERM)");
+            want_ = "killed by " + subject;
+        }
+    }
+
+    Outcome check(const Observations& seen, const Lookup&, const Timing&) const override {
+        Outcome o;
+        o.expected = want_;
+        auto it = seen.exits.find(side);
+        if (it == seen.exits.end()) {
+            o.observed = "the " + side + " was never started or never ended";
+            return o;
+        }
+        const ProgramExit& x = it->second;
+        o.at = seen.seconds(x.time_ns);
+        if (x.status) o.observed = "exit status " + std::to_string(*x.status);
+        if (x.signal) {
+            o.observed = "killed by signal " + std::to_string(*x.signal);
+            for (const char* name : {"SIGPIPE", "SIGKILL", "SIGTERM"})
+                if (signal_number(name) == *x.signal) o.observed = std::string("killed by ") + name;
+        }
+        o.passed = o.observed == o.expected;
+        return o;
+    }
+
+    std::string describe() const override {
+        return side + (subject.empty() ? " exits " + want_.substr(want_.rfind(' ') + 1) : " dies of " + subject);
+    }
+
+private:
+    std::string want_;
+    static int signal_number(const std::string& name) {
+        return name == "SIGPIPE" ? 13 : name == "SIGKILL" ? 9 : name == "SIGTERM" ? 15 : 0;
+    }
+};
+
+// {"trace": "server tcp_send_reset", "count": 1} (or "at_least"): TCP tracepoint events of the side.
+class TraceExpectation : public Expectation {
+public:
+    TraceExpectation(const Reader& r, const json& j, const std::string& w, const Place&) {
+        r.keys(j, w, {"trace"}, {"count", "at_least"});
+        std::tie(side, subject) = side_and(r, j["trace"], w + ".trace", "<side> <event>, e.g. server tcp_send_reset");
+        static const std::set<std::string> events{"tcp_retransmit_synack", "tcp_retransmit_skb", "tcp_send_reset",
+                                                  "tcp_receive_reset"};
+        if (!events.count(subject)) r.fail(w + ".trace", "unknown event \"" + subject + "\"");
+        at_least_ = one_of(r, j, w, "count", "at_least") == "at_least";
+        value_ = r.expr(j[at_least_ ? "at_least" : "count"], w);
+    }
+
+    Outcome check(const Observations& seen, const Lookup& lookup, const Timing&) const override {
+        Outcome o;
+        const Value want = value_of(value_, lookup);
+        o.expected = (at_least_ ? "at least " : "") + want.shown + " " + subject + " events on the " + side;
+        if (!seen.traced) {
+            o.skipped = true;
+            o.observed = "not checked: " + seen.trace_note;
+            return o;
+        }
+        int count = 0;
+        for (const auto& t : seen.trace)
+            if (t.name == subject && seen.side_of(t.saddr) == side) {
+                ++count;
+                o.at = seen.seconds(t.time_ns);
+            }
+        o.passed = at_least_ ? count >= static_cast<int>(want.number) : count == static_cast<int>(want.number);
+        o.observed = std::to_string(count);
+        return o;
+    }
+
+    std::string describe() const override {
+        return side + " " + subject + " events: " + (at_least_ ? "at least " : "") + value_;
+    }
+
+private:
+    bool at_least_ = false;
+    std::string value_;
+};
+
+// A moment of the run: "checkpoint NAME", "transition SIDE OLD>NEW", "call SIDE NAME" (its first
+// call), "packet SIDE FLAGS" (the first such segment).
+struct Moment {
+    std::string kind, side, a, b;
+    std::string text;
+
+    static Moment read(const Reader& r, const std::string& text, const std::string& where, const std::set<std::string>& checkpoints) {
+        const auto w = words(text);
+        Moment m{w.empty() ? "" : w[0], "", "", "", text};
+        if (m.kind == "checkpoint" && w.size() == 2) {
+            if (!checkpoints.count(w[1])) r.fail(where, "no step makes checkpoint \"" + w[1] + "\"");
+            m.a = w[1];
+        } else if (m.kind == "transition" && w.size() == 3 && w[2].find('>') != std::string::npos) {
+            m.side = r.side(w[1], where);
+            m.a = r.state(w[2].substr(0, w[2].find('>')), where);
+            m.b = r.state(w[2].substr(w[2].find('>') + 1), where);
+        } else if (m.kind == "call" && w.size() == 3) {
+            m.side = r.side(w[1], where);
+            r.program_name(m.side, "calls", m.a = w[2], where);
+        } else if (m.kind == "packet" && w.size() == 3) {
+            m.side = r.side(w[1], where);
+            r.flags(m.a = w[2], where);
+        } else {
+            r.fail(where, "a moment is \"checkpoint NAME\", \"transition SIDE OLD>NEW\", \"call SIDE NAME\" or \"packet SIDE FLAGS\"");
+        }
+        return m;
+    }
+
+    std::optional<int64_t> time(const Observations& seen) const {
+        if (kind == "checkpoint") {
+            if (const Checkpoint* c = seen.checkpoint(a)) return c->time_ns;
+        } else if (kind == "transition") {
+            for (const auto& t : seen.trace)
+                if (t.name == "inet_sock_set_state" && seen.side_of(t.saddr) == side && t.oldstate == a && t.newstate == b)
+                    return t.time_ns;
+        } else if (kind == "call") {
+            for (const auto& ev : seen.events)
+                if (ev.side == side && ev.body.value("call", "") == a) return ev.time_ns;
+        } else if (kind == "packet") {
+            const uint8_t flags = parse_flags(a).value_or(0);
+            for (const auto& s : seen.segments)
+                if (seen.side_of(s.src) == side && s.flags == flags) return s.time_ns;
+        }
+        return std::nullopt;
+    }
+};
+
+// {"interval": "checkpoint a > transition server FIN_WAIT2>CLOSE", "timer": "fin"}: the time
+// between two moments is one kernel timer of that many seconds, within the window that timer can
+// fire in; or "rule": "<side> <rule>", the chain of timers from a rule's first transmission to
+// its give-up (kernel_rules.hpp). Widened by how late an "until" checkpoint may notice it.
+class IntervalExpectation : public Expectation {
+public:
+    IntervalExpectation(const Reader& r, const json& j, const std::string& w, const Place& place) {
+        r.keys(j, w, {"interval"}, {"timer", "rule"});
+        const std::string text = r.str(j["interval"], w + ".interval");
+        const size_t gt = text.find(" > ");
+        if (gt == std::string::npos) r.fail(w + ".interval", "write \"<moment> > <moment>\", e.g. \"checkpoint closed > transition server FIN_WAIT2>CLOSE\"");
+        from_ = Moment::read(r, text.substr(0, gt), w + ".interval", place.checkpoints);
+        to_ = Moment::read(r, text.substr(gt + 3), w + ".interval", place.checkpoints);
+        if (one_of(r, j, w, "timer", "rule") == "timer") {
+            timer_ = r.expr(j["timer"], w + ".timer");
+        } else {
+            auto [s, name] = side_and(r, j["rule"], w + ".rule", "<side> <rule>, e.g. client established");
+            rule_side_ = s;
+            subject = rule(r, name, w + ".rule");
+        }
+    }
+
+    Outcome check(const Observations& seen, const Lookup& lookup, const Timing& timing) const override {
+        Value timer{0, ""};
+        Window win{0, 0};
+        if (!subject.empty()) {
+            const Schedule schedule = rule_schedule(subject, seen.sysctls.at(rule_side_), lookup, timing.hz);
+            std::vector<double> chain = schedule.chain;
+            if (chain.empty())
+                for (size_t i = 0; i <= schedule.retransmits.size(); ++i)
+                    chain.push_back((i < schedule.retransmits.size() ? schedule.retransmits[i] : schedule.give_up) -
+                                    (i ? schedule.retransmits[i - 1] : 0.0));
+            win = chain_window(chain, schedule.give_up, timing.hz, timing.slack + seen.poll_interval);
+            timer = {schedule.give_up, fmt(schedule.give_up) + " (" + subject + " rule from the " + rule_side_ + "'s sysctls, " +
+                                           std::to_string(chain.size()) + " timers, HZ=" + std::to_string(timing.hz) + ")"};
+        } else {
+            timer = value_of(timer_, lookup);
+            win = timer_window(timer.number, timing.hz, timing.slack + seen.poll_interval);
+        }
+        Outcome o;
+        std::ostringstream expected;
+        expected << timer.shown << " s from " << from_.text << " to " << to_.text << " (window " << win.lo << " to " << win.hi << " s)";
+        o.expected = expected.str();
+        const auto start = from_.time(seen), end = to_.time(seen);
+        if (!start || !end) {
+            o.observed = (!start ? from_.text : to_.text) + " never happened";
+            if (!seen.traced && (from_.kind == "transition" || to_.kind == "transition")) {
+                o.skipped = true;
+                o.observed = "not checked: " + seen.trace_note;
+            }
+            return o;
+        }
+        const double gap = static_cast<double>(*end - *start) / 1e9;
+        o.passed = gap >= win.lo && gap <= win.hi;
+        std::ostringstream observed;
+        observed << gap << " s";
+        o.observed = observed.str();
+        o.at = seen.seconds(*end);
+        return o;
+    }
+
+    std::string describe() const override {
+        return "from " + from_.text + " to " + to_.text + ": " + (subject.empty() ? timer_ + " s" : "rule " + rule_side_ + " " + subject);
+    }
+
+private:
+    Moment from_, to_;
+    std::string timer_, rule_side_;
+};
+
+// {"holds": "sockets.full.client.ESTABLISHED.send_q > 0"}: an expression over anything the
+// expressions know, observed values included, that must not be 0.
+class HoldsExpectation : public Expectation {
+public:
+    HoldsExpectation(const Reader& r, const json& j, const std::string& w, const Place&) {
+        r.keys(j, w, {"holds"}, {});
+        text_ = r.expr(j["holds"], w + ".holds");
+    }
+
+    Outcome check(const Observations&, const Lookup& lookup, const Timing&) const override {
+        Outcome o;
+        o.expected = text_;
+        // Each name's value, so that the verdict can be followed.
+        std::set<std::string> shown;
+        for (size_t i = 0; i < text_.size();) {
+            if (!(std::isalpha(static_cast<unsigned char>(text_[i])) || text_[i] == '_')) {
+                ++i;
+                continue;
+            }
+            size_t end = i;
+            while (end < text_.size() && (std::isalnum(static_cast<unsigned char>(text_[end])) || text_[end] == '_' || text_[end] == '.')) ++end;
+            const std::string name = text_.substr(i, end - i);
+            i = end;
+            if (!shown.insert(name).second) continue;
+            if (auto v = lookup(name)) o.observed += (o.observed.empty() ? "" : ", ") + name + " = " + fmt(*v);
+        }
+        o.passed = evaluate(text_, lookup) != 0;
+        if (!o.observed.empty()) o.expected += " (" + o.observed + ")";  // what a passing one came to
+        o.observed += o.passed ? "" : std::string(o.observed.empty() ? "" : "; ") + "it does not hold";
+        return o;
+    }
+
+    std::string describe() const override { return "holds: " + text_; }
+
+private:
+    std::string text_;
+};
+
+using Factory = std::function<ExpectationPtr(const Reader&, const json&, const std::string&, const Place&)>;
+template <class Kind>
+Factory factory() {
+    return [](const Reader& r, const json& j, const std::string& w, const Place& p) { return std::make_shared<Kind>(r, j, w, p); };
+}
+const std::vector<std::pair<std::string, Factory>>& kinds() {
+    static const std::vector<std::pair<std::string, Factory>> table{
+        {"call", factory<CallExpectation>()},           {"socket", factory<SocketExpectation>()},
+        {"transitions", factory<TransitionsExpectation>()}, {"packets", factory<PacketsExpectation>()},
+        {"retransmits", factory<RetransmitsExpectation>()}, {"counter", factory<CounterExpectation>()},
+        {"exit", factory<ExitExpectation>()},           {"trace", factory<TraceExpectation>()},
+        {"interval", factory<IntervalExpectation>()},   {"holds", factory<HoldsExpectation>()},
+    };
+    return table;
 }
 
 bool applies(const std::string& when, const Observations& seen, const Lookup& lookup) {
@@ -522,87 +782,71 @@ bool applies(const std::string& when, const Observations& seen, const Lookup& lo
 
 }  // namespace
 
-std::string describe(const Expectation& e) {
-    const json& j = e.spec;
-    std::string text;
-    if (e.kind == "call") {
-        text = j["call"].get<std::string>() + "()";
-        if (j.contains("role")) text += " in the " + j["role"].get<std::string>();
-        if (j.contains("ret")) text += " = " + expr_text(j["ret"]);
-        if (j.contains("errno")) text += " " + j["errno"].get<std::string>();
-        text += j.contains("nth") ? ", call " + j["nth"].dump() : ", " + expr_text(j["count"]) + " times";
-    } else if (e.kind == "socket") {
-        text = j["socket"].get<std::string>() + " " + j["state"].get<std::string>() + " at " + j["at"].get<std::string>();
-        for (const char* k : {"count", "recv_q", "send_q", "inode", "owner", "timer"})
-            if (j.contains(k)) text += std::string(" ") + k + "=" + expr_text(j[k]);
-    } else if (e.kind == "transitions") {
-        text = j["transitions"].get<std::string>() + " ";
-        for (size_t i = 0; i < j["path"].size(); ++i) text += (i ? " > " : "") + j["path"][i].get<std::string>();
-        text += ", " + expr_text(j["count"]) + " connections";
-    } else if (e.kind == "packets") {
-        text = j["packets"].get<std::string>() + " segments: " + expr_text(j["count"]);
-    } else if (e.kind == "retransmits") {
-        text = j["retransmits"].get<std::string>() + " retransmits follow " + j["rule"].get<std::string>() + " for " +
-               expr_text(j["connections"]) + " connections";
-    } else if (e.kind == "counter") {
-        text = j["counter"].get<std::string>() + (j.contains("equals") ? " = " + expr_text(j["equals"]) : " >= " + expr_text(j["at_least"]));
-    } else if (e.kind == "exit") {
-        text = j["exit"].get<std::string>() + (j.contains("status") ? " exits " + j["status"].dump() : " dies of " + j["signal"].get<std::string>());
-    } else if (e.kind == "trace") {
-        text = j["trace"].get<std::string>() + " events: " + (j.contains("at_least") ? "at least " + expr_text(j["at_least"]) : expr_text(j["count"]));
-    } else if (e.kind == "holds") {
-        text = "holds: " + j["holds"].get<std::string>();
-    } else if (e.kind == "interval") {
-        text = "from " + j["interval"]["from"].get<std::string>() + " to " + j["interval"]["to"].get<std::string>() +
-               ": " + (j.contains("rule") ? "rule " + j["rule"].get<std::string>() : expr_text(j["timer"]) + " s");
-    }
-    if (!e.when.empty()) text += " [when " + e.when + "]";
-    return text;
+const std::vector<std::string>& expectation_kinds() {
+    static const std::vector<std::string> names = [] {
+        std::vector<std::string> out;
+        for (const auto& [name, make] : kinds()) out.push_back(name);
+        return out;
+    }();
+    return names;
 }
 
-std::vector<Outcome> check(const std::vector<Expectation>& expectations, const Observations& seen, const Lookup& given,
+std::string kind_of(const json& j) {
+    if (!j.is_object()) return "";
+    for (const auto& name : expectation_kinds())
+        if (j.contains(name)) return name;
+    return "";
+}
+
+ExpectationPtr read_expectation(const Reader& r, const json& written, const std::string& where, const Place& place) {
+    const std::string kind = kind_of(written);
+    if (kind.empty()) {
+        std::string names;
+        for (const auto& k : expectation_kinds()) names += (names.empty() ? "" : ", ") + k;
+        r.fail(where, "an expectation needs one of: " + names);
+    }
+    // The keys every kind has; the rest is the kind's own.
+    json j = written;
+    if (!j.contains("why") || r.str(j["why"], where + ".why").empty()) r.fail(where + ".why", "say which rule the expectation rests on");
+    std::string when = j.contains("when") ? r.condition(j["when"], where + ".when") : "";
+    if (j.contains("name")) r.str(j["name"], where + ".name");
+    const std::string why = j["why"];
+    for (const char* common : {"why", "when", "name"}) j.erase(common);
+    for (const auto& [name, make] : kinds())
+        if (name == kind) {
+            auto e = std::const_pointer_cast<Expectation>(make(r, j, where, place));
+            e->kind = kind;
+            e->where = where;
+            e->why = why;
+            e->when = when;
+            return e;
+        }
+    return nullptr;  // not reached: kind_of() found it in the table
+}
+
+std::vector<Outcome> check(const std::vector<ExpectationPtr>& expectations, const Observations& seen, const Lookup& lookup,
                            const Timing& timing) {
-    // The description's names, and the values the run observed (sockets.*, calls.*).
-    const Lookup lookup = [&](const std::string& name) -> std::optional<double> {
-        if (auto v = observed_value(name, seen)) return v;
-        return given(name);
-    };
     std::vector<Outcome> outcomes;
     for (const auto& e : expectations) {
         Outcome o;
-        if (!e.when.empty() && !applies(e.when, seen, lookup)) {
-            o.skipped = true;
-            o.observed = "not checked: it holds only when " + e.when + " (kernel " + std::to_string(seen.kernel_major) + "." +
-                         std::to_string(seen.kernel_minor) + ")";
-            o.where = e.where;
-            o.text = describe(e);
-            o.why = e.spec.value("why", "");
-            outcomes.push_back(o);
-            continue;
-        }
         try {
-            if (e.kind == "call") o = check_call(e, seen, lookup);
-            else if (e.kind == "socket") o = check_socket(e, seen, lookup);
-            else if (e.kind == "transitions") o = check_transitions(e, seen, lookup);
-            else if (e.kind == "packets") o = check_packets(e, seen, lookup);
-            else if (e.kind == "retransmits") o = check_retransmits(e, seen, lookup, timing);
-            else if (e.kind == "counter") o = check_counter(e, seen, lookup);
-            else if (e.kind == "exit") o = check_exit(e, seen);
-            else if (e.kind == "trace") o = check_trace(e, seen, lookup);
-            else if (e.kind == "interval") o = check_interval(e, seen, lookup, timing);
-            else if (e.kind == "holds") o = check_holds(e, lookup);
+            if (!e->when.empty() && !applies(e->when, seen, lookup)) {
+                o.skipped = true;
+                o.observed = "not checked: it holds only when " + e->when + " (kernel " + std::to_string(seen.kernel_major) +
+                             "." + std::to_string(seen.kernel_minor) + ")";
+            } else {
+                o = e->check(seen, lookup, timing);
+            }
         } catch (const ExprError& err) {
             o.passed = false;
             o.observed = err.what();
         }
-        if (e.kind == "transitions" && !seen.traced) {
-            o = Outcome{};
-            o.skipped = true;
-            o.observed = "not checked: " + seen.trace_note;
-        }
-        o.where = e.where;
-        o.text = describe(e);
-        o.why = e.spec.value("why", "");
+        o.where = e->where;
+        o.text = e->describe() + (e->when.empty() ? "" : " [when " + e->when + "]");
+        o.why = e->why;
+        o.kind = e->kind;
+        o.side = e->side;
+        o.subject = e->subject;
         outcomes.push_back(o);
     }
     return outcomes;

@@ -1,12 +1,19 @@
 // Expectations: each one from a scenario's description checked against what the kernel did.
+// Every kind (call, socket, packets, ...) is one class in expect.cpp that reads its own keys,
+// checks itself against the observations and describes itself in one line.
 #pragma once
+#include <map>
+#include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
+#include "expectations/expr.hpp"
 #include "expectations/observations.hpp"
-#include "scenario/expr.hpp"
-#include "scenario/scenario.hpp"
+#include "expectations/reader.hpp"
 
 namespace socklab {
 
@@ -23,12 +30,44 @@ struct Outcome {
     bool skipped = false;   // could not be checked here (e.g. no tracefs); says why in observed
     std::string expected, observed;
     std::optional<double> at;  // seconds into the run where the evidence is, when there is one spot
+    std::string kind{}, side{}, subject{};  // what it is about, for tools that compare runs (kernel-matrix)
 };
 
-std::vector<Outcome> check(const std::vector<Expectation>& expectations, const Observations& seen,
-                           const Lookup& lookup, const Timing& timing);
+// A phase of a program: its calls after the `occurrence`th time (from 1) it printed step or mark
+// `name`, up to its next step or mark; "start": before its first.
+struct Phase {
+    std::string name;
+    int occurrence = 1;
+};
 
-// The expectation as one line of text, e.g. "server LISTEN at queue_full: recv_q=queue".
-std::string describe(const Expectation& e);
+// Where an expectation sits in its variant's timeline, which decides what some kinds are about.
+struct Place {
+    std::string checkpoint;              // the latest checkpoint before it ("end": the final snapshot)
+    std::map<std::string, Phase> phase;  // side -> the program's phase there; absent: every call
+    std::set<std::string> checkpoints;         // every checkpoint of the variant, "end" included
+};
+
+class Expectation {
+public:
+    virtual ~Expectation() = default;
+    virtual Outcome check(const Observations& seen, const Lookup& lookup, const Timing& timing) const = 0;
+    virtual std::string describe() const = 0;  // e.g. "server LISTEN at queue_full count=1"
+    // For the report: the kind, the side it is about and its subject (call, state, flags, ...).
+    std::string kind, side, subject;
+    std::string where, why;
+    std::string when;  // empty, or a condition: checked only where it holds
+};
+using ExpectationPtr = std::shared_ptr<const Expectation>;
+
+// The kinds, as the keys that name them in a description.
+const std::vector<std::string>& expectation_kinds();
+// The kind an object is written as, or "" when it has none of their keys.
+std::string kind_of(const nlohmann::json& j);
+// Reads one expectation written at `place` of a timeline. Throws ScenarioError.
+ExpectationPtr read_expectation(const Reader& reader, const nlohmann::json& j, const std::string& where,
+                                const Place& place);
+
+std::vector<Outcome> check(const std::vector<ExpectationPtr>& expectations, const Observations& seen,
+                           const Lookup& lookup, const Timing& timing);
 
 }  // namespace socklab

@@ -6,10 +6,9 @@
 #include <string>
 #include <vector>
 
-namespace socklab {
+#include "topology/sysctls.hpp"
 
-// Effective sysctl values of one namespace, read back after setting ("net.ipv4.tcp_syn_retries" -> 6).
-using Sysctls = std::map<std::string, long>;
+namespace socklab {
 
 struct Schedule {
     std::vector<double> retransmits;  // seconds after the first transmission

@@ -60,11 +60,20 @@ inline long result(const char* call, long ret) {
     return ret;
 }
 
+// Under the harness: {"mark":"listening","t":...} (or "step"), with the role after a fork, so
+// that the harness knows which process's calls follow it.
+inline void announce(const char* kind, const char* name) {
+    if (role().empty())
+        std::printf("{\"%s\":\"%s\",\"t\":%lld}\n", kind, name, now_ns());
+    else
+        std::printf("{\"%s\":\"%s\",\"t\":%lld,\"role\":\"%s\"}\n", kind, name, now_ns(), role().c_str());
+}
+
 inline void mark(const char* name) {
     if (by_hand())
         std::printf("-- %s\n", name);
     else
-        std::printf("{\"mark\":\"%s\",\"t\":%lld}\n", name, now_ns());
+        announce("mark", name);
     std::fflush(stdout);
 }
 
@@ -72,7 +81,7 @@ inline void step(const char* name) {
     if (by_hand())
         std::printf("-- %s: press Enter to go on ", name);
     else
-        std::printf("{\"step\":\"%s\",\"t\":%lld}\n", name, now_ns());
+        announce("step", name);
     std::fflush(stdout);
     std::string line;
     if (!std::getline(std::cin, line)) std::exit(0);  // stdin closed: the harness is done with us
@@ -91,7 +100,7 @@ inline bool step_or(const char* name, int fd, short events) {
         if (by_hand())
             std::printf("-- %s: press Enter to go on ", name);
         else
-            std::printf("{\"step\":\"%s\",\"t\":%lld}\n", name, now_ns());
+            announce("step", name);
         std::fflush(stdout);
     }
     pollfd fds[2] = {{STDIN_FILENO, POLLIN, 0}, {fd, events, 0}};

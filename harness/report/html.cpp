@@ -7,7 +7,7 @@
 #include <stdexcept>
 #include <vector>
 
-#include "report/ladder.hpp"
+#include "report/svg.hpp"
 #include "report/text.hpp"
 
 namespace socklab {

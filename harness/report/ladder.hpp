@@ -1,7 +1,7 @@
-// The ladder (sequence) diagram of a run, drawn from report.json alone: client on the left,
-// server on the right, time downwards, one arrow per packet. The rows below are what every
-// picture draws, the terminal timeline and the SVG alike, so they show the same things in the
-// same order; each picture only decides how a row looks.
+// The ladder (sequence) diagram of a run, read from report.json alone: client on the left,
+// server on the right, time downwards. The rows below are what every picture draws, the terminal
+// timeline (report/terminal.hpp) and the SVG (report/svg.hpp) alike, so they show the same things
+// in the same order; each picture only decides how a row looks.
 #pragma once
 #include <cstddef>
 #include <string>
@@ -56,9 +56,5 @@ struct SocketsSummary {
     std::vector<std::string> listeners, counts;
 };
 SocketsSummary sockets_summary(const nlohmann::json& sockets);
-
-// The ladder as a standalone SVG element (no XML declaration: it is also inlined in HTML).
-// Deterministic: the same report gives the same bytes.
-std::string render_svg(const nlohmann::json& report);
 
 }  // namespace socklab

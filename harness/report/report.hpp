@@ -1,5 +1,6 @@
-// The report of one run: a JSON file with everything observed and checked, and a text for the
-// terminal that lays the run out as a timeline of syscalls, states and packets between two hosts.
+// The report of one run: a JSON file with everything observed and checked, its timeline of
+// syscalls, states and packets between two hosts merged in time order. The pictures drawn from
+// it are elsewhere (report/terminal.hpp, report/svg.hpp, report/html.hpp).
 #pragma once
 #include <map>
 #include <optional>
@@ -54,11 +55,11 @@ void write_report(const std::string& path, const nlohmann::json& report);
 // not JSON, or is not a report (no timeline or expectations).
 nlohmann::json read_report(const std::string& path);
 
-// The run as a ladder in text (see report/ladder.hpp), between the run's header and the
-// expectations with their evidence: at most 100 columns per line; ANSI colors when `color`.
-// Drawn from the report's JSON alone; the second form builds that JSON first.
-std::string render_terminal(const nlohmann::json& report, bool color);
-std::string render_terminal(const RunInfo& run, const Observations& seen, const std::vector<Outcome>& outcomes,
-                            bool color);
+// How many of report["expectations"] passed, failed and were skipped, as report["summary"] says:
+// a skipped expectation counts as skipped whatever its `passed` says.
+struct Tally {
+    int passed = 0, failed = 0, skipped = 0;
+};
+Tally tally(const nlohmann::json& expectations);
 
 }  // namespace socklab

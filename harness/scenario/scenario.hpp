@@ -1,19 +1,17 @@
 // A scenario's description (scenarios/<name>/scenario.json), loaded and checked before anything
-// runs, so a mistake is reported with its place in the file and nothing is half set up.
+// runs, so that a mistake is reported with its place in the file and nothing is half set up.
+// Each variant is a timeline: steps, and expectations where they happen (see README, "Adding a
+// scenario"); a variant may be built on another one ("from", "change", "add").
 #pragma once
 #include <map>
-#include <optional>
-#include <set>
-#include <stdexcept>
 #include <string>
+#include <variant>
 #include <vector>
 
-#include <nlohmann/json.hpp>
+#include "expectations/expect.hpp"
+#include "expectations/reader.hpp"
 
 namespace socklab {
-
-// The two test hosts; each program runs in the namespace of the same name.
-inline const std::vector<std::string> kSides{"client", "server"};
 
 struct Param {
     std::string name;
@@ -22,32 +20,47 @@ struct Param {
     std::string help;
 };
 
-struct Step {
-    std::string verb;     // start, await, release, checkpoint, nft, ip, until
-    std::string side;     // the program or namespace it acts on
-    std::string name;     // await/release: the event or step name; checkpoint: its name
-    std::string within;   // await/until: deadline in seconds (expression); empty: the default
-    std::string script;   // nft: the ruleset; ip: the arguments ({server.if}, {client.addr}... filled in)
-    nlohmann::json until; // until: {"state": S, "count": expr[, "timer": T]} on the side's sockets
-    std::string say;      // class mode (--step): what is about to happen
-    std::string ask;      // class mode: the question to predict before it runs
-    std::string where;    // "variants.x.steps[2]", for messages
+// The step verbs, each typed after loading.
+struct Start {        // {"start": "server"}: that side's program
+    std::string side;
 };
+struct Wait {         // {"wait": "server listening"}, {"wait": "client before close"}, {"wait": "client exit"}
+    enum class For { mark, step, exit } what = For::mark;
+    std::string side, name;
+    std::string within;  // deadline in seconds (expression); empty: the default
+};
+struct Release {      // {"release": "client close"}: lets the program go on past that step
+    std::string side, name;
+};
+struct Snapshot {     // {"checkpoint": "held"}: sock_diag, counters and fd owners on both sides
+    std::string name;
+};
+struct Until {        // {"until": "server TIME_WAIT", "count": 1, "within": 5, "checkpoint": "held"}
+    std::string side, state, timer, count, within, checkpoint;  // timer, checkpoint: optional
+};
+struct Command {      // {"nft": "server", "script": "..."} or {"ip": "server", "args": "..."}
+    std::string tool, side, text;  // text: with {client.addr}, {server.if}, {port}... to fill in
+};
+using Action = std::variant<Start, Wait, Release, Snapshot, Until, Command>;
 
-struct Expectation {
-    std::string kind;     // call, socket, transitions, packets, retransmits, counter, exit, trace, interval, holds
-    nlohmann::json spec;  // the object as written, already checked
-    std::string where;
-    std::string when;     // empty, or a condition ("kernel >= 6.18", an expression): checked only where it holds
+struct Step {
+    Action action;
+    std::string say;    // class mode (--step): what is about to happen
+    std::string ask;    // class mode: the question to predict before it runs
+    std::string where;  // "variants.x.timeline[2]", for messages
 };
+// The step in one line, as the progress output and class mode say it.
+std::string describe(const Step& step);
+// The checkpoint a step makes, or "".
+std::string checkpoint_of(const Step& step);
 
 struct Variant {
     std::string name, doc;
     std::string floor;  // seconds of kernel timers the variant must wait for (expression), for benchmarks
-    std::map<std::string, std::string> set;                       // parameter overrides (expressions)
+    std::map<std::string, std::string> set;                                        // parameter overrides
     std::map<std::string, std::vector<std::pair<std::string, std::string>>> args;  // side -> (flag, expr)
     std::vector<Step> steps;
-    std::vector<Expectation> expect;                              // the scenario's shared ones included
+    std::vector<ExpectationPtr> expect;  // in timeline order, the scenario's shared ones last
 };
 
 struct Scenario {
@@ -61,40 +74,13 @@ struct Scenario {
     const Variant* variant(const std::string& name) const;
 };
 
-struct ScenarioError : std::runtime_error {
-    using std::runtime_error::runtime_error;
-};
-
-// Names an expression may use besides parameters and "<side>.<sysctl>": the kernel-rule values.
-const std::vector<std::string>& rule_names();
-
-// "kernel >= 6.18": a kernel-version bound, for expectations whose rule changed in some release.
-struct KernelCondition {
-    std::string op;
-    int major = 0, minor = 0;
-    bool holds(int running_major, int running_minor) const;
-};
-std::optional<KernelCondition> parse_kernel_condition(const std::string& text);
-
-// Names the expressions of expectations may also use, for what the run observed at a checkpoint
-// (one of `checkpoints`, or "end", the snapshot every run takes last):
-//   sockets.<checkpoint>.<side>.<STATE>.count|recv_q|send_q   sockets in STATE, and their queues summed
-//   calls.<checkpoint>.<side>.<call>.count|total|<ERRNO>      reports of <call> up to then, the sum of
-//                                                             their non-negative return values, and how
-//                                                             many failed with that errno (e.g. EAGAIN)
-// e.g. {"holds": "sockets.full.client.ESTABLISHED.send_q > 0"}.
-bool is_observed_name(const std::string& name, const std::set<std::string>& checkpoints);
-
 // Parses and checks a description; throws ScenarioError("<file>:<line>: ..." or "<file>: <path>: ...").
-Scenario parse_scenario(const std::string& text, const std::string& file);
-Scenario load_scenario(const std::string& dir);
+// With `programs`, every step, mark, call and role name is checked against the programs' own.
+Scenario parse_scenario(const std::string& text, const std::string& file, const ProgramNames* programs = nullptr);
+// `names_file`: the programs' names.json (built beside them); empty: not checked.
+Scenario load_scenario(const std::string& dir, const std::string& names_file = "");
 
 // Every scenario directory below `root` that holds a scenario.json, sorted by name.
 std::vector<std::string> scenario_names(const std::string& root);
-
-// Parameter values: defaults, then the variant's set, then the user's --set (each checked against
-// its range, a bad one named with its allowed values). Throws ScenarioError.
-std::map<std::string, double> resolve_params(const Scenario& s, const Variant& v,
-                                             const std::map<std::string, std::string>& user_set);
 
 }  // namespace socklab

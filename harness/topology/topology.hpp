@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "expectations/kernel_rules.hpp"
+#include "topology/sysctls.hpp"
 
 namespace socklab {
 

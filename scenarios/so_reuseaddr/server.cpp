@@ -55,6 +55,7 @@ int main(int argc, char** argv) {
 
     lab::step("bind");  // the harness has looked at what holds the port
     bind_again(addr, 0);
+    lab::mark("reuse");  // the same once more, now with SO_REUSEADDR
     bind_again(addr, 1);
     if (forked) {
         lab::mark("waiting");

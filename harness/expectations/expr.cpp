@@ -1,4 +1,4 @@
-#include "scenario/expr.hpp"
+#include "expectations/expr.hpp"
 
 #include <cctype>
 #include <cmath>

@@ -1,4 +1,4 @@
-#include "scenario/run.hpp"
+#include "run/run.hpp"
 
 #include <signal.h>
 #include <sys/utsname.h>
@@ -29,6 +29,8 @@
 #include "process/spawn.hpp"
 #include "report/html.hpp"
 #include "report/report.hpp"
+#include "report/terminal.hpp"
+#include "scenario/names.hpp"
 #include "topology/owner.hpp"
 #include "topology/topology.hpp"
 
@@ -36,7 +38,7 @@ namespace socklab {
 namespace {
 
 constexpr int kServerPort = 8080;
-constexpr double kDefaultWithin = 10.0;  // seconds an await may take when the step names no bound
+constexpr double kDefaultWithin = 10.0;  // seconds a wait may take when the step names no bound
 // How often trace_pipe and sock_diag are read while waiting: a dump of a test host's own small
 // TCP table costs microseconds, so waiting on a socket state adds at most this much.
 constexpr double kPollInterval = 0.005;
@@ -75,7 +77,7 @@ std::string format_seconds(double s) {
 // One run: owns every resource it makes, so that any way out of run() tears them down.
 class Run {
 public:
-    Run(const Scenario& s, const Variant& v, const RunOptions& o) : s_(s), v_(v), o_(o), signals_(io_) {}
+    Run(const Scenario& s, const Variant& v, const RunOptions& o) : s_(s), v_(v), o_(o), names_(s), signals_(io_) {}
 
     RunResult run();
 
@@ -83,20 +85,19 @@ private:
     const Scenario& s_;
     const Variant& v_;
     const RunOptions& o_;
+    Names names_;  // parameters, sysctls, rule values and, at the end, what the run observed
     boost::asio::io_context io_;
     boost::asio::signal_set signals_;
     bool interrupted_ = false;
     double slow_ = 1.0;  // SOCKLAB_MACHINE_SLOW: timing slack and default deadlines are multiplied by it
 
-    std::map<std::string, double> params_;
-    std::map<std::string, double> rules_;
     std::string dir_;
     std::unique_ptr<Topology> topology_;
     std::unique_ptr<TraceSession> trace_;
     std::map<std::string, std::unique_ptr<SockDiag>> diag_;
     std::unique_ptr<Capture> capture_;
     std::map<std::string, std::unique_ptr<Program>> programs_;
-    std::map<std::string, int> consumed_;  // "<side> <name>" -> awaits already satisfied
+    std::map<std::string, int> consumed_;  // "<side> mark|step <name>" -> marks waited for, steps released
     Observations seen_;
     std::vector<Outcome> step_failures_;
     std::vector<std::jthread> closing_;  // last member, so joined first: observers closing in the background
@@ -105,16 +106,23 @@ private:
         if (o_.progress) *o_.progress << "[" << format_seconds(seconds_now()) << "] " << line << std::endl;
     }
     double seconds_now() const { return static_cast<double>(monotonic_ns() - seen_.start_ns) / 1e9; }
-    std::optional<double> lookup(const std::string& name, std::set<std::string>& resolving) const;
-    double eval(const std::string& expr) const;
+    double eval(const std::string& expr) const { return names_.eval(expr); }
 
     void check_tools() const;
     void narrate_before(const Step& step, size_t index);
-    void narrate_after(double since);
+    void narrate_after(const Step& step);
+    std::set<std::string> narrated_;  // class mode: timeline entries already shown
     int64_t clock_offset_ = 0;  // CLOCK_REALTIME - CLOCK_MONOTONIC, for the capture's timestamps
     std::string fill_in(std::string text) const;
     void set_up();
     void play(const Step& step);
+    void play(const Start& start, const std::string& where);
+    void play(const Wait& wait, const std::string& where);
+    void play(const Release& release, const std::string& where);
+    void play(const Snapshot& checkpoint, const std::string& where);
+    void play(const Command& command, const std::string& where);
+    void play(const Until& until, const std::string& where);
+    Program& program(const std::string& side, const std::string& where);
     void pump_until(const std::function<bool()>& done, double within, const std::string& what,
                     const std::string& side = "");
     void read_trace();
@@ -122,39 +130,18 @@ private:
     void finish_programs();
 };
 
-std::optional<double> Run::lookup(const std::string& name, std::set<std::string>& resolving) const {
-    if (auto it = params_.find(name); it != params_.end()) return it->second;
-    if (auto it = rules_.find(name); it != rules_.end()) return it->second;
-    for (const auto& [let, text] : s_.let)
-        if (let == name) {
-            if (!resolving.insert(name).second) throw ExprError("\"" + name + "\" is defined in terms of itself");
-            double value = evaluate(text, [&](const std::string& n) { return lookup(n, resolving); });
-            resolving.erase(name);
-            return value;
-        }
-    for (const auto& [side, sysctls] : seen_.sysctls)
-        if (name.rfind(side + ".", 0) == 0)
-            if (auto it = sysctls.find(name.substr(side.size() + 1)); it != sysctls.end())
-                return static_cast<double>(it->second);
-    return std::nullopt;
-}
-
-double Run::eval(const std::string& expr) const {
-    std::set<std::string> resolving;
-    return evaluate(expr, [&](const std::string& n) { return lookup(n, resolving); });
-}
-
 // What the variant will need, checked before anything is made, so a missing piece costs nothing.
 void Run::check_tools() const {
     for (const auto& step : v_.steps) {
-        if (step.verb == "start") {
-            const std::string path = o_.programs_dir + "/" + s_.name + "/" + step.side;
+        if (const auto* start = std::get_if<Start>(&step.action)) {
+            const std::string path = o_.programs_dir + "/" + s_.name + "/" + start->side;
             if (::access(path.c_str(), X_OK) != 0)
                 throw EnvironmentError("program " + path + " is missing: build it first (cmake --build build)");
         }
-        if (step.verb == "nft" && run_command({"nft", "--version"}).status != 0)
+        const auto* command = std::get_if<Command>(&step.action);
+        if (command && command->tool == "nft" && run_command({"nft", "--version"}).status != 0)
             throw EnvironmentError("nft is not installed, and " + v_.name + " needs it: apt-get install nftables");
-        if (step.verb == "ip" && run_command({"ip", "-V"}).status != 0)
+        if (command && command->tool == "ip" && run_command({"ip", "-V"}).status != 0)
             throw EnvironmentError("ip is not installed, and " + v_.name + " needs it: apt-get install iproute2");
     }
 }
@@ -172,16 +159,13 @@ void Run::set_up() {
     std::set<std::string> keys(observed_sysctls().begin(), observed_sysctls().end());
     for (const auto& [side, table] : s_.sysctls)
         for (const auto& [key, expr] : table) {
-            double value = evaluate(expr, [&](const std::string& n) -> std::optional<double> {
-                if (auto it = params_.find(n); it != params_.end()) return it->second;
-                return std::nullopt;
-            });
-            topology_->set_sysctl(side, key, std::lround(value));
+            topology_->set_sysctl(side, key, std::lround(eval(expr)));
             keys.insert(key);
         }
     for (const auto& side : kSides)
         seen_.sysctls[side] = topology_->read_sysctls(side, std::vector<std::string>(keys.begin(), keys.end()));
-    rules_ = rule_values(seen_.sysctls["client"], seen_.sysctls["server"], params_);  // params: socket options
+    names_.sysctls = seen_.sysctls;
+    names_.rules = rule_values(seen_.sysctls["client"], seen_.sysctls["server"], names_.params);  // params: socket options
 
     // Without tracefs (no root, or a kernel without it) the run goes on: the expectations that
     // need transitions or TCP events are then skipped with this note, never passed.
@@ -247,92 +231,105 @@ void Run::pump_until(const std::function<bool()>& done, double within, const std
     }
 }
 
+// One method per step verb.
 void Run::play(const Step& step) {
-    if (step.verb == "start") {
-        std::vector<std::string> argv{o_.programs_dir + "/" + s_.name + "/" + step.side, "--addr",
-                                      seen_.address["server"], "--port", std::to_string(kServerPort)};
-        if (auto it = v_.args.find(step.side); it != v_.args.end())
-            for (const auto& [flag, expr] : it->second) {
-                argv.push_back("--" + flag);
-                argv.push_back(std::to_string(std::lround(eval(expr))));
-            }
-        // Both programs on one CPU: the veth then hands packets over in the order they were sent.
-        const int cpu = static_cast<int>(std::stoul(seen_.address["client"].substr(seen_.address["client"].rfind('.') + 1)) / 4 %
-                                         std::max(1L, ::sysconf(_SC_NPROCESSORS_ONLN)));
-        std::string command;
-        for (const auto& a : argv) command += (command.empty() ? "" : " ") + a;
-        say("start " + step.side + ": " + command.substr(command.rfind('/') + 1));
-        programs_[step.side] = std::make_unique<Program>(
-            io_, step.side, argv, topology_->host(step.side).netns, dir_ + "/" + step.side + ".log", cpu,
-            [this](const ProgramEvent& e) { seen_.events.push_back(e); });
-    } else if (step.verb == "await") {
-        const double within = step.within.empty() ? kDefaultWithin * slow_ : eval(step.within);
-        if (!programs_.count(step.side)) throw StepFailure(step.where + ": the " + step.side + " was never started");
-        Program& p = *programs_[step.side];
-        if (step.name == "exit") {
-            pump_until([&] { return p.exit().has_value(); }, within, step.side + " exit");
-            return;
+    std::visit([&](const auto& action) { play(action, step.where); }, step.action);
+}
+
+void Run::play(const Start& start, const std::string&) {
+    std::vector<std::string> argv{o_.programs_dir + "/" + s_.name + "/" + start.side, "--addr", seen_.address["server"],
+                                  "--port", std::to_string(kServerPort)};
+    if (auto it = v_.args.find(start.side); it != v_.args.end())
+        for (const auto& [flag, expr] : it->second) {
+            argv.push_back("--" + flag);
+            argv.push_back(std::to_string(std::lround(eval(expr))));
         }
-        const int wanted = ++consumed_[step.side + " " + step.name];
-        pump_until(
-            [&] {
-                int n = 0;
-                for (const auto& e : seen_.events)
-                    if (e.side == step.side && (e.body.value("mark", "") == step.name || e.body.value("step", "") == step.name)) ++n;
-                return n >= wanted;
-            },
-            within, step.side + " " + step.name, step.side);
-    } else if (step.verb == "release") {
-        if (!programs_.count(step.side)) throw StepFailure(step.where + ": the " + step.side + " was never started");
-        Program& p = *programs_[step.side];
-        pump_until([&] { return p.blocked_at() == step.name; }, kDefaultWithin * slow_, step.side + " to reach step " + step.name, step.side);
-        say("release " + step.side + " " + step.name);
-        p.release(step.name);
-    } else if (step.verb == "checkpoint") {
-        read_trace();
-        seen_.checkpoints.push_back(snapshot(step.name));
-        say("checkpoint " + step.name);
-    } else if (step.verb == "nft" || step.verb == "ip") {
-        const std::string text = fill_in(step.script);
-        say(step.verb + " in the " + step.side + " namespace: " + text);
-        std::vector<std::string> argv{"nft", "-f", "-"};
-        if (step.verb == "ip") {
-            argv = {"ip"};
-            std::istringstream words(text);
-            for (std::string w; words >> w;) argv.push_back(w);
-        }
-        CommandResult r = run_command(argv, topology_->host(step.side).netns, step.verb == "nft" ? text + "\n" : "");
-        if (r.status != 0) throw StepFailure(step.where + ": " + step.verb + " refused: " + r.output);
-    } else if (step.verb == "until") {
-        const std::string state = step.until["state"];
-        const std::string timer = step.until.value("timer", "");  // optional: only sockets with this timer count
-        const double count = eval(step.until["count"].is_string() ? step.until["count"].get<std::string>() : step.until["count"].dump());
-        const double within = eval(step.within);
-        std::ostringstream what;
-        what << step.side << " has " << count << " " << state << " sockets" << (timer.empty() ? "" : " with timer " + timer);
-        say("until " + what.str() + " (kernel timers: up to " + format_seconds(within) + ")");
-        pump_until(
-            [&] {
-                double n = 0;
-                for (const auto& s : diag_[step.side]->dump()) n += s.state == state && (timer.empty() || timer_matches(s.timer, timer));
-                return n == count;
-            },
-            within, what.str());
-        if (!step.name.empty()) {
-            read_trace();
-            seen_.checkpoints.push_back(snapshot(step.name));
-            say("checkpoint " + step.name);
-        }
+    // Both programs on one CPU: the veth then hands packets over in the order they were sent.
+    const int cpu = static_cast<int>(std::stoul(seen_.address["client"].substr(seen_.address["client"].rfind('.') + 1)) / 4 %
+                                     std::max(1L, ::sysconf(_SC_NPROCESSORS_ONLN)));
+    std::string command;
+    for (const auto& a : argv) command += (command.empty() ? "" : " ") + a;
+    say("start " + start.side + ": " + command.substr(command.rfind('/') + 1));
+    programs_[start.side] = std::make_unique<Program>(io_, start.side, argv, topology_->host(start.side).netns,
+                                                      dir_ + "/" + start.side + ".log", cpu,
+                                                      [this](const ProgramEvent& e) { seen_.events.push_back(e); });
+}
+
+Program& Run::program(const std::string& side, const std::string& where) {
+    if (!programs_.count(side)) throw StepFailure(where + ": the " + side + " was never started");
+    return *programs_[side];
+}
+
+void Run::play(const Wait& wait, const std::string& where) {
+    const double within = wait.within.empty() ? kDefaultWithin * slow_ : eval(wait.within);
+    Program& p = program(wait.side, where);
+    if (wait.what == Wait::For::exit) {
+        pump_until([&] { return p.exit().has_value(); }, within, wait.side + " exit");
+        return;
     }
+    // The Nth wait for a mark is for its Nth time; a wait at a step, for its time after the releases so far.
+    const char* key = wait.what == Wait::For::step ? "step" : "mark";
+    const std::string id = wait.side + " " + key + " " + wait.name;
+    const int wanted = wait.what == Wait::For::step ? consumed_[id] + 1 : ++consumed_[id];
+    const std::string what = wait.side + (wait.what == Wait::For::step ? " before " : " ") + wait.name;
+    pump_until(
+        [&] {
+            int n = 0;
+            for (const auto& e : seen_.events) n += e.side == wait.side && e.body.value(key, "") == wait.name;
+            return n >= wanted;
+        },
+        within, what, wait.side);
+}
+
+void Run::play(const Release& release, const std::string& where) {
+    Program& p = program(release.side, where);
+    pump_until([&] { return p.blocked_at() == release.name; }, kDefaultWithin * slow_,
+               release.side + " to reach step " + release.name, release.side);
+    say("release " + release.side + " " + release.name);
+    p.release(release.name);
+    ++consumed_[release.side + " step " + release.name];
+}
+
+void Run::play(const Snapshot& checkpoint, const std::string&) {
+    read_trace();
+    seen_.checkpoints.push_back(snapshot(checkpoint.name));
+    say("checkpoint " + checkpoint.name);
+}
+
+void Run::play(const Command& command, const std::string& where) {
+    const std::string text = fill_in(command.text);
+    say(command.tool + " in the " + command.side + " namespace: " + text);
+    std::vector<std::string> argv{"nft", "-f", "-"};
+    if (command.tool == "ip") {
+        argv = {"ip"};
+        std::istringstream words(text);
+        for (std::string w; words >> w;) argv.push_back(w);
+    }
+    CommandResult r = run_command(argv, topology_->host(command.side).netns, command.tool == "nft" ? text + "\n" : "");
+    if (r.status != 0) throw StepFailure(where + ": " + command.tool + " refused: " + r.output);
+}
+
+void Run::play(const Until& until, const std::string&) {
+    const double count = eval(until.count), within = eval(until.within);
+    std::ostringstream what;
+    what << until.side << " has " << count << " " << until.state << " sockets" << (until.timer.empty() ? "" : " with timer " + until.timer);
+    say("until " + what.str() + " (kernel timers: up to " + format_seconds(within) + ")");
+    pump_until(
+        [&] {
+            double n = 0;
+            for (const auto& s : diag_[until.side]->dump())
+                n += s.state == until.state && (until.timer.empty() || timer_matches(s.timer, until.timer));
+            return n == count;
+        },
+        within, what.str());
+    if (!until.checkpoint.empty()) play(Snapshot{until.checkpoint}, "");
 }
 
 // Class mode: what the next step does and the question to predict; on a terminal, wait for Enter.
 void Run::narrate_before(const Step& step, size_t index) {
     std::ostream& out = o_.out ? *o_.out : std::cout;
-    std::string what = step.verb + " " + step.side + (step.name.empty() ? "" : " " + step.name);
-    if (step.verb == "nft" || step.verb == "ip") what = step.verb + " in the " + step.side + " namespace: " + fill_in(step.script);
-    if (step.verb == "until") what = "wait until the " + step.side + " has " + step.until["count"].dump() + " " +
-                                     step.until["state"].get<std::string>() + " sockets";
+    const auto* command = std::get_if<Command>(&step.action);
+    const std::string what = command ? command->tool + " in the " + command->side + " namespace: " + fill_in(command->text) : describe(step);
     out << "\n── step " << index + 1 << "/" << v_.steps.size() << ": " << what << "\n";
     if (!step.say.empty()) out << "   " << step.say << "\n";
     if (!step.ask.empty()) out << "   Predict: " << step.ask << "\n";
@@ -344,16 +341,25 @@ void Run::narrate_before(const Step& step, size_t index) {
     out << std::flush;
 }
 
-// Class mode: the syscalls, state changes and packets that followed the step.
-void Run::narrate_after(double since) {
+// Class mode: the syscalls, state changes and packets that followed the step: every entry not
+// shown yet, since a program's lines may be read after the step that caused them has ended.
+void Run::narrate_after(const Step& step) {
     std::ostream& out = o_.out ? *o_.out : std::cout;
+    if (const auto* release = std::get_if<Release>(&step.action)) {
+        // Give the released program a moment to act, until it waits at a step again or ends.
+        Program& p = *programs_[release->side];
+        try {
+            pump_until([&] { return p.exit() || p.blocked_at().has_value(); }, 0.3 * slow_, "the released " + release->side);
+        } catch (const StepFailure&) {  // it is still busy (blocked in a syscall): show what it did so far
+        }
+    }
     read_trace();
     Observations view = seen_;
     view.segments = capture_->segments_so_far();
     for (auto& segment : view.segments) segment.time_ns -= clock_offset_;
     int shown = 0;
     for (const auto& e : timeline(view)) {
-        if (e.t < since) continue;
+        if (!narrated_.insert(e.kind + " " + e.side + " " + std::to_string(e.t) + " " + e.text).second) continue;
         const std::string who = e.kind == "packet" ? (e.to_server ? "client→server" : "server→client") : e.side;
         char line[200];
         std::snprintf(line, sizeof line, "   %8.3f  %-13s %s\n", e.t, who.c_str(), e.text.c_str());
@@ -393,7 +399,7 @@ void Run::finish_programs() {
 
 RunResult Run::run() {
     seen_.start_ns = monotonic_ns();
-    params_ = resolve_params(s_, v_, o_.set);  // bad --set: ScenarioError before anything is made
+    names_.params = resolve_params(s_, v_, o_.set);  // bad --set: ScenarioError before anything is made
     try {
         slow_ = machine_slow_factor(std::getenv("SOCKLAB_MACHINE_SLOW"));
     } catch (const std::invalid_argument& e) {
@@ -419,7 +425,7 @@ RunResult Run::run() {
     info.blog_section = s_.blog_section;
     info.run_id = run_id;
     info.started_utc = utc_now("%Y-%m-%dT%H:%M:%SZ");
-    info.params = params_;
+    info.params = names_.params;
     info.pcap = "capture.pcap";
     utsname u{};
     ::uname(&u);
@@ -451,10 +457,9 @@ RunResult Run::run() {
     bool aborted = false;
     try {
         for (size_t i = 0; i < v_.steps.size(); ++i) {
-            const double before = seconds_now();
             if (o_.step) narrate_before(v_.steps[i], i);
             play(v_.steps[i]);
-            if (o_.step) narrate_after(before);
+            if (o_.step) narrate_after(v_.steps[i]);
         }
     } catch (const Interrupted& e) {
         aborted = true;
@@ -482,10 +487,8 @@ RunResult Run::run() {
     for (auto& segment : seen_.segments) segment.time_ns -= clock_offset;
     if (!seen_.traced) info.notes.push_back(seen_.trace_note);
 
-    std::vector<Outcome> outcomes = check(v_.expect, seen_, [this](const std::string& n) {
-        std::set<std::string> resolving;
-        return lookup(n, resolving);
-    }, Timing{kernel_hz(), 0.040 * slow_});
+    names_.seen = &seen_;
+    std::vector<Outcome> outcomes = check(v_.expect, seen_, names_.lookup(), Timing{kernel_hz(), 0.040 * slow_});
     outcomes.insert(outcomes.end(), step_failures_.begin(), step_failures_.end());
     info.duration_s = seconds_now();
     info.phases["evidence"] = info.duration_s - info.phases["setup"] - info.phases["choreography"];
