@@ -5,8 +5,9 @@
 #   refused <socklab> <scenario> <from> <to> <message>
 #       a description edited from <from> to <to> (a misspelt name) is refused at load time: exit 2
 #       with <message>, and no run directory
-#   tshark <captures> <scenario> <variant>
-#       tshark reads the same TCP segments in the newest run's pcap as the report lists
+#   tshark <captures> <scenario> <variant> [<family>]
+#       tshark reads the same TCP segments in the newest run's pcap (of that family: 4, 6, mapped)
+#       as the report lists, and nothing but the run's own traffic
 #   killed <socklab> <scenario> <variant>
 #       a run killed with SIGKILL in the middle leaves nothing once the next run has swept
 #   unprivileged <socklab> <scenario> <variant>
@@ -62,15 +63,17 @@ refused)
   echo "the misspelt description ($from -> $to) was refused at load time, as it must"
   ;;
 tshark)
-  captures=$1 scenario=$2 variant=$3
-  run=$(python3 "$(dirname "$0")/runs.py" "$captures" "$scenario" "$variant")
-  [ -n "$run" ] || fail "no complete run of $scenario/$variant under $captures"
+  captures=$1 scenario=$2 variant=$3 family=${4:-4}
+  run=$(python3 "$(dirname "$0")/runs.py" "$captures" "$scenario" "$variant" "$family")
+  [ -n "$run" ] || fail "no complete run of $scenario/$variant (family $family) under $captures"
   # One tshark pass; every TCP segment must match the report's, in order: addresses, ports, raw
-  # sequence and acknowledgement numbers, flags and payload length.
+  # sequence and acknowledgement numbers, flags and payload length. Every frame is the run's: TCP
+  # between its two addresses, or ARP between them (IPv4), nothing else (no ICMPv6 noise).
   seen=$(mktemp)
   trap 'rm -f "$seen"' EXIT
-  tshark -r "$run/capture.pcap" -Y tcp -T fields -E separator=' ' -e ip.src -e ip.dst -e tcp.srcport \
-    -e tcp.dstport -e tcp.seq_raw -e tcp.ack_raw -e tcp.flags -e tcp.len 2>/dev/null > "$seen" \
+  ip=ip; [ "$family" = 6 ] && ip=ipv6
+  tshark -r "$run/capture.pcap" -T fields -E separator='|' -e frame.protocols -e $ip.src -e $ip.dst -e arp.src.proto_ipv4 \
+    -e arp.dst.proto_ipv4 -e tcp.srcport -e tcp.dstport -e tcp.seq_raw -e tcp.ack_raw -e tcp.flags -e tcp.len 2>/dev/null > "$seen" \
     || fail "tshark cannot read $run/capture.pcap"
   python3 - "$run" "$seen" <<'PY' || fail "tshark and the report disagree on $run/capture.pcap"
 import json, sys
@@ -78,12 +81,20 @@ run = sys.argv[1]
 names = {0x01: "F", 0x02: "S", 0x04: "R", 0x08: "P", 0x10: ".", 0x20: "U", 0x40: "E", 0x80: "W"}
 def flags(hexflags):
     return "".join(sorted(c for bit, c in names.items() if int(hexflags, 16) & bit))
+r = json.load(open(run + "/report.json"))
+ours = set(r["addresses"].values())
 seen = []
-for line in open(sys.argv[2]):
-    src, dst, sport, dport, seq, ack, fl, length = line.split()
+for n, line in enumerate(open(sys.argv[2]), 1):
+    protocols, src, dst, arp_src, arp_dst, sport, dport, seq, ack, fl, length = line.rstrip("\n").split("|")
+    layers = protocols.split(":")
+    if "arp" in layers and {arp_src, arp_dst} <= ours:
+        continue
+    if "tcp" not in layers or not {src, dst} <= ours:
+        print(f"frame {n} is not the run's TCP: {protocols} {src or arp_src} > {dst or arp_dst} (the run's: {sorted(ours)})")
+        sys.exit(1)
     seen.append((src, dst, int(sport), int(dport), int(seq), int(ack), flags(fl), int(length)))
 report = [(p["src"], p["dst"], p["sport"], p["dport"], p["seq"], p["ack"], "".join(sorted(p["flags"])), p["len"])
-          for p in json.load(open(run + "/report.json"))["packets"]]
+          for p in r["packets"]]
 # A segment without ACK carries ack 0 in the report; tshark prints the raw field.
 seen = [s if "." in s[6] else s[:5] + (0,) + s[6:] for s in seen]
 print(f"tshark {len(seen)} TCP segments, report {len(report)}")
