@@ -38,7 +38,7 @@ namespace socklab {
 namespace {
 
 constexpr int kServerPort = 8080;
-constexpr double kDefaultWithin = 10.0;  // seconds an await may take when the step names no bound
+constexpr double kDefaultWithin = 10.0;  // seconds a wait may take when the step names no bound
 // How often trace_pipe and sock_diag are read while waiting: a dump of a test host's own small
 // TCP table costs microseconds, so waiting on a socket state adds at most this much.
 constexpr double kPollInterval = 0.005;
