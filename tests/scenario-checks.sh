@@ -8,6 +8,7 @@
 #   tshark <captures> <scenario> <variant> [<family>]
 #       tshark reads the same TCP segments in the newest run's pcap (of that family: 4, 6, mapped)
 #       as the report lists, and nothing but the run's own traffic
+#   (mutated, killed, unprivileged: an optional last argument is the address family, 4 by default)
 #   killed <socklab> <scenario> <variant>
 #       a run killed with SIGKILL in the middle leaves nothing once the next run has swept
 #   unprivileged <socklab> <scenario> <variant>
@@ -16,8 +17,9 @@
 #   host-state <file>
 #       writes what the host's network looks like (addresses, routes, nft ruleset, TCP sysctls,
 #       namespaces that are not socklab's); host-compare <file> fails if it has changed since
-#   census <socklab>
+#   census <socklab> [4|6]
 #       socklab census counts the same sockets per state as ss in a namespace with a full queue
+#       (on IPv4 or IPv6 loopback)
 set -euo pipefail
 what=$1
 shift
@@ -45,8 +47,8 @@ run_edited() {
 
 case "$what" in
 mutated)
-  socklab=$1 scenario=$2 variant=$3 from=$4 to=$5
-  run_edited "$socklab" "$scenario" --variant "$variant"
+  socklab=$1 scenario=$2 variant=$3 from=$4 to=$5 family=${6:-4}
+  run_edited "$socklab" "$scenario" --variant "$variant" --family "$family"
   [ "$status" -eq 1 ] || fail "the mutated expectation ($from -> $to) exited $status, not 1"
   grep -q "FAIL" "$tmp/out" && grep -q "expected:" "$tmp/out" && grep -q "observed:" "$tmp/out" \
     || fail "the failure does not show expected and observed"
@@ -106,10 +108,10 @@ sys.exit(len(seen) != len(report))
 PY
   ;;
 killed)
-  socklab=$1 scenario=$2 variant=$3
+  socklab=$1 scenario=$2 variant=$3 family=${4:-4}
   tmp=$(mktemp -d)
   trap 'rm -rf "$tmp"' EXIT
-  "$socklab" run "$scenario" --variant "$variant" --color never --captures "$tmp" > "$tmp/out" 2>&1 &
+  "$socklab" run "$scenario" --variant "$variant" --family "$family" --color never --captures "$tmp" > "$tmp/out" 2>&1 &
   pid=$!
   # Wait until the run is in the middle: both programs started.
   for _ in $(seq 1 600); do  # up to 30 s on a loaded machine
@@ -136,13 +138,13 @@ killed)
   echo "the killed run $pid left nothing behind after the sweep"
   ;;
 unprivileged)
-  socklab=$1 scenario=$2 variant=$3
+  socklab=$1 scenario=$2 variant=$3 family=${4:-4}
   tmp=$(mktemp -d)
   trap 'rm -rf "$tmp"' EXIT
   chmod 1777 "$tmp"
   set +e
   setpriv --reuid=nobody --regid=nogroup --clear-groups \
-    "$socklab" run "$scenario" --variant "$variant" --captures "$tmp" --color never > "$tmp/out" 2>&1
+    "$socklab" run "$scenario" --variant "$variant" --family "$family" --captures "$tmp" --color never > "$tmp/out" 2>&1
   status=$?
   set -e
   cat "$tmp/out"
@@ -168,7 +170,9 @@ host-state|host-compare)
   fi
   ;;
 census)
-  socklab=$1
+  socklab=$1 family=${2:-4}
+  loopback=127.0.0.1 af=AF_INET
+  [ "$family" = 6 ] && loopback=::1 af=AF_INET6
   ns=sltest-census-$$
   out=$(mktemp)
   ip netns add "$ns"
@@ -176,13 +180,14 @@ census)
   ip -n "$ns" link set lo up
   # A listener on loopback with 3 connections waiting in its accept queue, never accepted.
   ip netns exec "$ns" python3 -c '
-import socket, time
-listener = socket.socket()
-listener.bind(("127.0.0.1", 8080))
+import socket, sys, time
+family, address = getattr(socket, sys.argv[1]), sys.argv[2]
+listener = socket.socket(family)
+listener.bind((address, 8080))
 listener.listen(5)
-clients = [socket.create_connection(("127.0.0.1", 8080)) for _ in range(3)]
+clients = [socket.create_connection((address, 8080)) for _ in range(3)]
 print("ready", flush=True)
-time.sleep(120)' > "$out" &
+time.sleep(120)' "$af" "$loopback" > "$out" &
   for _ in $(seq 1 600); do grep -q ready "$out" && break; sleep 0.05; done  # up to 30 s when loaded
   grep -q ready "$out" || fail "the loopback connections were not made"
   json=$("$socklab" census --netns "$ns" --json)

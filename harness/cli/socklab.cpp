@@ -119,7 +119,9 @@ int list(const std::string& root, bool as_json) {
             status = 2;
         }
     }
-    if (as_json) std::cout << nlohmann::json{{"scenarios", all}}.dump(2) << "\n";
+    // Every scenario runs in every family (socklab run --family).
+    if (as_json) std::cout << nlohmann::json{{"families", {"4", "6", "mapped"}}, {"scenarios", all}}.dump(2) << "\n";
+    else std::cout << "address families (--family): 4 (IPv4), 6 (IPv6), mapped (IPv4 to a dual-stack IPv6 server); all: the three\n";
     return status;
 }
 

@@ -97,9 +97,11 @@ Topology::Topology(Family family) : family_(family) {
         }
         // Both ends are created straight inside their namespaces: the host never sees the link.
         links[0]->add_veth(client().ifname, server().ifname, server().netns);
+        // Up (and IFF_NOARP) before the address: addrconf joins the solicited-node group of an
+        // IPv6 address as it is added, unless the link is already NOARP.
         for (size_t i = 0; i < hosts_.size(); ++i) {
-            links[i]->add_address(hosts_[i].ifname, hosts_[i].address, ipv6 ? 64 : 30);
             links[i]->set_up(hosts_[i].ifname, ipv6);
+            links[i]->add_address(hosts_[i].ifname, hosts_[i].address, ipv6 ? 64 : 30);
         }
         if (ipv6)  // each host knows the other's hardware address: no neighbour discovery on the wire
             for (size_t i = 0; i < hosts_.size(); ++i)

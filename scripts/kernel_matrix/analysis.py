@@ -178,6 +178,40 @@ def build_matrix(out, kernels, pairs):
     return rows
 
 
+def family_differences(rows):
+    """Per kernel, what differs between the address families of one variant: its figures, and
+    the expectations checked in one family and skipped in another (by their place)."""
+    by_variant = {}
+    for r in rows:
+        variant, _, suffix = r["variant"].partition(".")
+        by_variant.setdefault((r["scenario"], variant), {})[suffix or "ipv4"] = r
+    diffs = []
+    for (scenario, variant), families in sorted(by_variant.items()):
+        if len(families) < 2:
+            continue
+        labels = list(next(iter(families.values()))["cells"])
+        for label in labels:
+            cells = {f: r["cells"][label] for f, r in families.items() if r["cells"][label]["status"] in ("pass", "fail")}
+            for n in sorted({n for c in cells.values() for n in c["figures"]}):
+                vals = {f: c["figures"].get(n) for f, c in cells.items()}
+                present = list(vals.values())
+                if not all(same(present[0], v) for v in present[1:]):
+                    diffs.append({"scenario": scenario, "variant": variant, "kernel": label, "figure": n,
+                                  "values": {f: show(v) if v is not None else "none" for f, v in vals.items()},
+                                  "rules": explain(n, cells)})
+            keyed, first = {}, {}
+            for f, c in cells.items():
+                for e in c.get("expectations", []):
+                    keyed.setdefault(e["where"], {})[f] = "skipped" if e["skipped"] else "checked"
+                    first.setdefault(e["where"], e)
+            for where, values in keyed.items():
+                if len(set(values.values())) > 1:
+                    e = first[where]
+                    diffs.append({"scenario": scenario, "variant": variant, "kernel": label, "expectation": e["text"],
+                                  "where": where, "values": values, "rules": [{"why": e["why"]}]})
+    return diffs
+
+
 def cell_text(c):
     if c["status"] in ("skip", "missing") and c.get("reason"):
         return c["status"] + ": " + c["reason"]
@@ -218,6 +252,17 @@ def markdown(matrix):
                         lines.append("    (expected: " + "; ".join("%s: %s" % (k, esc(v)) for k, v in rule["expected"].items()) + ")")
     if not any_diff:
         lines.append("None: every figure agrees across the kernels.")
+    if "family_differences" in matrix:
+        lines += ["", "## Differences between address families", ""]
+        for d in matrix["family_differences"]:
+            what = d.get("figure") or "expectation \"%s\" (%s)" % (d["expectation"], d["where"])
+            lines.append("- **%s/%s** on %s: %s: %s" % (d["scenario"], d["variant"], d["kernel"], esc(what),
+                                                        "; ".join("%s %s" % (k, esc(v)) for k, v in d["values"].items())))
+            for rule in d["rules"]:
+                if "why" in rule:
+                    lines.append("  - rule: %s" % esc(rule["why"]))
+        if not matrix["family_differences"]:
+            lines.append("None: on every kernel, every figure agrees across IPv4, IPv6 and mapped.")
     lines += ["", "## Timings", ""]
     for k in matrix["kernels"]:
         lines.append("- %s (%s): %s" % (k["label"], k["release"],
