@@ -242,7 +242,8 @@ private:
     // built on this one can change it again.
     void change(Written& w, const json& changes, const std::string& at) {
         if (!changes.is_object()) r_.fail(at, "expected an object of item name: step or expectation, a list of them, or null");
-        for (const auto& [name, replacement] : changes.items()) {
+        for (const auto& [key, replacement] : changes.items()) {
+            const std::string name = key;  // clang 14 lambdas cannot capture structured bindings
             auto it = std::find_if(w.items.begin(), w.items.end(), [&](const Item& i) { return i.j.value("name", "") == name; });
             if (it == w.items.end()) {
                 std::string names;
@@ -267,7 +268,8 @@ private:
 
     void add(Written& w, const json& additions, const std::string& at) {
         if (!additions.is_object()) r_.fail(at, "expected an object of checkpoint name (or \"end\"): expectations");
-        for (const auto& [checkpoint, list] : additions.items()) {
+        for (const auto& [key, list] : additions.items()) {
+            const std::string checkpoint = key;  // clang 14 lambdas cannot capture structured bindings
             if (!list.is_array()) r_.fail(at + "." + checkpoint, "expected a list of expectations");
             auto pos = w.items.end();
             if (checkpoint != "end") {
