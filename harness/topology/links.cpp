@@ -5,7 +5,6 @@
 #include <libmnl/libmnl.h>
 #include <linux/if.h>
 #include <linux/if_link.h>
-#include <linux/neighbour.h>
 #include <linux/rtnetlink.h>
 #include <linux/veth.h>
 #include <poll.h>
@@ -178,21 +177,14 @@ std::vector<uint8_t> Links::mac_of(const std::string& ifname) {
     return mac;
 }
 
-void Links::add_neighbour(const std::string& ifname, const std::string& address, const std::vector<uint8_t>& mac) {
-    unsigned char addr[16] = {};
-    const int family = parse_address(address, addr);
-    const int index = index_of(ifname);
+void Links::set_mac(const std::string& ifname, const std::vector<uint8_t>& mac) {
     std::vector<char> buf(MNL_SOCKET_BUFFER_SIZE);
     nlmsghdr* nlh = mnl_nlmsg_put_header(buf.data());
-    nlh->nlmsg_type = RTM_NEWNEIGH;
-    nlh->nlmsg_flags = NLM_F_CREATE | NLM_F_REPLACE;
-    auto* ndm = static_cast<ndmsg*>(mnl_nlmsg_put_extra_header(nlh, sizeof(ndmsg)));
-    ndm->ndm_family = static_cast<unsigned char>(family);
-    ndm->ndm_ifindex = index;
-    ndm->ndm_state = NUD_PERMANENT;
-    mnl_attr_put(nlh, NDA_DST, family == AF_INET ? 4 : 16, addr);
-    mnl_attr_put(nlh, NDA_LLADDR, mac.size(), mac.data());
-    request(nlh, "cannot add the neighbour " + address + " on " + ifname);
+    nlh->nlmsg_type = RTM_NEWLINK;
+    mnl_nlmsg_put_extra_header(nlh, sizeof(ifinfomsg));
+    mnl_attr_put_strz(nlh, IFLA_IFNAME, ifname.c_str());
+    mnl_attr_put(nlh, IFLA_ADDRESS, mac.size(), mac.data());
+    request(nlh, "cannot set the hardware address of " + ifname);
 }
 
 // "up" returns before linkwatch has run for the carrier: until then the device's queue is the

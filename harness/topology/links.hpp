@@ -27,8 +27,8 @@ public:
     void add_address(const std::string& ifname, const std::string& address, int prefix);
     // The link's hardware address.
     std::vector<uint8_t> mac_of(const std::string& ifname);
-    // A permanent neighbour entry: `address` is at `mac` on `ifname` (what `ip neigh add ... nud permanent` makes).
-    void add_neighbour(const std::string& ifname, const std::string& address, const std::vector<uint8_t>& mac);
+    // Sets the link's hardware address (while it is down).
+    void set_mac(const std::string& ifname, const std::vector<uint8_t>& mac);
     // Blocks until `ifname`'s operational state is UP, for at most `seconds`; throws otherwise.
     void wait_operstate_up(const std::string& ifname, double seconds);
 

@@ -97,15 +97,15 @@ Topology::Topology(Family family) : family_(family) {
         }
         // Both ends are created straight inside their namespaces: the host never sees the link.
         links[0]->add_veth(client().ifname, server().ifname, server().netns);
+        // An IPv6 link has no neighbour discovery (IFF_NOARP below): a host then sends to its own
+        // hardware address, so both ends get the same one, whatever becomes of the link.
+        if (ipv6) links[1]->set_mac(server().ifname, links[0]->mac_of(client().ifname));
         // Up (and IFF_NOARP) before the address: addrconf joins the solicited-node group of an
         // IPv6 address as it is added, unless the link is already NOARP.
         for (size_t i = 0; i < hosts_.size(); ++i) {
             links[i]->set_up(hosts_[i].ifname, ipv6);
             links[i]->add_address(hosts_[i].ifname, hosts_[i].address, ipv6 ? 64 : 30);
         }
-        if (ipv6)  // each host knows the other's hardware address: no neighbour discovery on the wire
-            for (size_t i = 0; i < hosts_.size(); ++i)
-                links[i]->add_neighbour(hosts_[i].ifname, hosts_[1 - i].address, links[1 - i]->mac_of(hosts_[1 - i].ifname));
         for (size_t i = 0; i < hosts_.size(); ++i) links[i]->wait_operstate_up(hosts_[i].ifname, 5);
     } catch (...) {
         remove();

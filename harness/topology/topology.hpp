@@ -29,8 +29,8 @@ class Topology {
 public:
     // Creates both namespaces and the link; on any failure removes what it made and throws.
     // IPv6 links have no link-local addresses, no router solicitations, no DAD and no neighbour
-    // discovery (IFF_NOARP and permanent neighbour entries), and IPv4 links no IPv6 at all, so
-    // that a capture holds the run's own traffic and nothing else.
+    // discovery (IFF_NOARP, both ends with one hardware address), and IPv4 links no IPv6 at all,
+    // so that a capture holds the run's own traffic and nothing else.
     explicit Topology(Family family = Family::ipv4);
     // Deletes both namespaces (and with them the veth pair and any nft tables in them).
     ~Topology();
