@@ -151,36 +151,40 @@ def explain(figure, cells):
     return rules
 
 
+def differences(cells):
+    """What differs between the cells of one variant (on several kernels, or in several address
+    families): its figures, and the expectations checked in some and skipped in others (each known
+    by its place in scenario.json, so a "when" keyed on the kernel, a sysctl or the family)."""
+    diffs = []
+    ran = {k: c for k, c in cells.items() if c["status"] in ("pass", "fail")}
+    for n in sorted({n for c in cells.values() for n in c["figures"]}):
+        vals = {k: c["figures"].get(n) for k, c in ran.items()}
+        present = list(vals.values())
+        if len(present) > 1 and not all(same(present[0], v) for v in present[1:]):
+            diffs.append({"figure": n, "values": {k: show(v) if v is not None else "none" for k, v in vals.items()},
+                          "rules": explain(n, ran)})
+    keyed, first = {}, {}
+    for k, c in cells.items():
+        for e in c.get("expectations", []):
+            keyed.setdefault(e["where"], {})[k] = "skipped" if e["skipped"] else "checked"
+            first.setdefault(e["where"], e)
+    for where, values in keyed.items():
+        if len(set(values.values())) > 1:
+            e = first[where]
+            diffs.append({"expectation": e["text"], "where": where, "values": values, "rules": [{"why": e["why"]}]})
+    return diffs
+
+
 def build_matrix(out, kernels, pairs):
     rows = []
     for scenario, variant in pairs:
         cells = {k["label"]: cell_of(k["out"], scenario, variant) for k in kernels}
-        diffs = []
-        names = sorted({n for c in cells.values() for n in c["figures"]})
-        for n in names:
-            vals = {k: c["figures"].get(n) for k, c in cells.items() if c["status"] in ("pass", "fail")}
-            present = list(vals.values())
-            if len(present) > 1 and not all(same(present[0], v) for v in present[1:]):
-                diffs.append({"figure": n, "values": {k: show(v) if v is not None else "none" for k, v in vals.items()},
-                              "rules": explain(n, {k: cells[k] for k in vals})})
-        # Expectations that hold on some kernels only (a "when" keyed on the kernel or a sysctl),
-        # each known by its place in scenario.json.
-        keyed, first = {}, {}
-        for k, c in cells.items():
-            for e in c.get("expectations", []):
-                keyed.setdefault(e["where"], {})[k] = "skipped" if e["skipped"] else "checked"
-                first.setdefault(e["where"], e)
-        for where, values in keyed.items():
-            if len(set(values.values())) > 1:
-                e = first[where]
-                diffs.append({"expectation": e["text"], "where": where, "values": values, "rules": [{"why": e["why"]}]})
-        rows.append({"scenario": scenario, "variant": variant, "cells": cells, "differences": diffs})
+        rows.append({"scenario": scenario, "variant": variant, "cells": cells, "differences": differences(cells)})
     return rows
 
 
 def family_differences(rows):
-    """Per kernel, what differs between the address families of one variant: its figures, and
-    the expectations checked in one family and skipped in another (by their place)."""
+    """Per kernel, what differs between the address families of one variant."""
     by_variant = {}
     for r in rows:
         variant, _, suffix = r["variant"].partition(".")
@@ -189,26 +193,9 @@ def family_differences(rows):
     for (scenario, variant), families in sorted(by_variant.items()):
         if len(families) < 2:
             continue
-        labels = list(next(iter(families.values()))["cells"])
-        for label in labels:
-            cells = {f: r["cells"][label] for f, r in families.items() if r["cells"][label]["status"] in ("pass", "fail")}
-            for n in sorted({n for c in cells.values() for n in c["figures"]}):
-                vals = {f: c["figures"].get(n) for f, c in cells.items()}
-                present = list(vals.values())
-                if not all(same(present[0], v) for v in present[1:]):
-                    diffs.append({"scenario": scenario, "variant": variant, "kernel": label, "figure": n,
-                                  "values": {f: show(v) if v is not None else "none" for f, v in vals.items()},
-                                  "rules": explain(n, cells)})
-            keyed, first = {}, {}
-            for f, c in cells.items():
-                for e in c.get("expectations", []):
-                    keyed.setdefault(e["where"], {})[f] = "skipped" if e["skipped"] else "checked"
-                    first.setdefault(e["where"], e)
-            for where, values in keyed.items():
-                if len(set(values.values())) > 1:
-                    e = first[where]
-                    diffs.append({"scenario": scenario, "variant": variant, "kernel": label, "expectation": e["text"],
-                                  "where": where, "values": values, "rules": [{"why": e["why"]}]})
+        for label in next(iter(families.values()))["cells"]:
+            for d in differences({f: r["cells"][label] for f, r in families.items()}):
+                diffs.append({"scenario": scenario, "variant": variant, "kernel": label, **d})
     return diffs
 
 
