@@ -70,7 +70,8 @@ tshark)
   [ -n "$run" ] || fail "no complete run of $scenario/$variant (family $family) under $captures"
   # One tshark pass; every TCP segment must match the report's, in order: addresses, ports, raw
   # sequence and acknowledgement numbers, flags and payload length. Every frame is the run's: TCP
-  # between its two addresses, or ARP between them (IPv4), nothing else (no ICMPv6 noise).
+  # between its two addresses, or ARP between them (IPv4), nothing else (no ICMPv6 noise); and the
+  # server's sockets have the client for peer in the run's family.
   seen=$(mktemp)
   trap 'rm -f "$seen"' EXIT
   ip=ip; [ "$family" = 6 ] && ip=ipv6
@@ -95,6 +96,14 @@ for n, line in enumerate(open(sys.argv[2]), 1):
         print(f"frame {n} is not the run's TCP: {protocols} {src or arp_src} > {dst or arp_dst} (the run's: {sorted(ours)})")
         sys.exit(1)
     seen.append((src, dst, int(sport), int(dport), int(seq), int(ack), flags(fl), int(length)))
+# The server's connections, as sock_diag saw them, have the client for peer as the family has it:
+# in a mapped run an IPv6 socket whose peer is ::ffff:<the client's IPv4 address>.
+client = r["addresses"]["client"]
+peer = "::ffff:" + client if r.get("family") == "mapped" else client
+peers = {x["dst"] for c in r["checkpoints"] for x in c["sockets"]["server"] if x["state"] != "LISTEN"}
+if peers - {peer}:
+    print(f"the server's sockets have peers {sorted(peers)}, not only {peer}")
+    sys.exit(1)
 report = [(p["src"], p["dst"], p["sport"], p["dport"], p["seq"], p["ack"], "".join(sorted(p["flags"])), p["len"])
           for p in r["packets"]]
 # A segment without ACK carries ack 0 in the report; tshark prints the raw field.

@@ -239,10 +239,14 @@ void Run::play(const Step& step) {
 }
 
 void Run::play(const Start& start, const std::string&) {
-    // The address the program binds or connects to; a mapped run's server listens on "::".
+    // --addr: the address the program binds or connects to (a mapped run's server listens on "::");
+    // --peer: the other host's address as the program's sockets see it, for a server that
+    // connects out (simultaneous open).
     const bool dual_stack = o_.family == Family::mapped && start.side == "server";
-    std::vector<std::string> argv{o_.programs_dir + "/" + s_.name + "/" + start.side, "--addr",
-                                  dual_stack ? "::" : seen_.address["server"], "--port", std::to_string(kServerPort)};
+    const std::string other = start.side == "server" ? seen_.address["client"] : seen_.address["server"];
+    std::vector<std::string> argv{o_.programs_dir + "/" + s_.name + "/" + start.side,
+                                  "--addr", dual_stack ? "::" : seen_.address["server"], "--port", std::to_string(kServerPort),
+                                  "--peer", dual_stack ? "::ffff:" + other : other};
     if (auto it = v_.args.find(start.side); it != v_.args.end())
         for (const auto& [flag, expr] : it->second) {
             argv.push_back("--" + flag);

@@ -134,6 +134,7 @@ void Topology::quiet_ipv6(const std::string& side, Family family) {
     }
     if (family != Family::ipv6) {
         set_sysctl(side, "net.ipv6.conf.default.disable_ipv6", 1);
+        set_sysctl(side, "net.ipv6.bindv6only", 0);  // a mapped run's "::" listener takes IPv4 too
         return;
     }
     set_sysctl(side, "net.ipv6.conf.default.disable_ipv6", 0);
