@@ -2,9 +2,9 @@
 # Checks of the harness as a whole, run by ctest as root:
 #   mutated <socklab> <scenario> <variant> <from> <to>
 #       an expectation edited from <from> to <to> must turn the run red, saying expected and observed
-#   refused <socklab> <scenario> <from> <to> <message>
-#       a description edited from <from> to <to> (a misspelt name) is refused at load time: exit 2
-#       with <message>, and no run directory
+#   refused <socklab> <scenario> <from> <to> <message> [<run arguments>...]
+#       a description edited from <from> to <to> (a misspelt name, a family it cannot run in) is
+#       refused before anything runs: exit 2 with <message>, and no run directory
 #   tshark <captures> <scenario> <variant> [<family>]
 #       tshark reads the same TCP segments in the newest run's pcap (of that family: 4, 6, mapped)
 #       as the report lists, and nothing but the run's own traffic
@@ -58,7 +58,8 @@ refused)
   # A misspelt name in a description is refused when it is loaded: exit 2 at once, one message
   # with the file, the place, the wrong name and the names that exist; nothing is run.
   socklab=$1 scenario=$2 from=$3 to=$4 message=$5
-  run_edited "$socklab" "$scenario"
+  shift 5
+  run_edited "$socklab" "$scenario" "$@"
   [ "$status" -eq 2 ] || fail "the misspelt description ($from -> $to) exited $status, not 2"
   grep -qF -- "$message" "$tmp/out" || fail "the message does not say: $message"
   [ ! -e "$tmp/captures" ] || fail "a refused description left a run directory"

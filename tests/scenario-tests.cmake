@@ -36,7 +36,11 @@ foreach(i RANGE 0 ${last})
     string(JSON variant GET "${listing}" scenarios ${i} variants ${j} name)
     # Each variant in each address family: IPv4 (no suffix), IPv6 (.ipv6), IPv4 to a dual-stack
     # IPv6 server (.mapped).
+    string(JSON families GET "${listing}" scenarios ${i} variants ${j} families)
     foreach(family 4 6 mapped)
+      if(NOT families MATCHES "\"${family}\"")
+        continue()  # the variant does not run in this family
+      endif()
       set(test ${name}.${variant})
       if(family STREQUAL "6")
         set(test ${test}.ipv6)

@@ -369,3 +369,17 @@ TEST_CASE("the address family: --family names, and ipv6 and mapped in expression
         CHECK(names.value("mapped") == mapped);
     }
 }
+
+TEST_CASE("a variant may run in some address families only, and its copies inherit that") {
+    json j = minimal();
+    j["variants"]["only"]["families"] = {"4", "6"};
+    j["variants"]["copy"] = {{"doc", "d"}, {"from", "only"}};
+    Scenario s = parse_scenario(j.dump(), "demo/scenario.json");
+    CHECK(s.variant("only")->families == std::vector<Family>{Family::ipv4, Family::ipv6});
+    CHECK(s.variant("copy")->families == std::vector<Family>{Family::ipv4, Family::ipv6});
+    j["variants"]["only"]["families"] = {"5"};
+    CHECK_THAT(error_of(j), Catch::Contains("variants.only.families: unknown family \"5\""));
+    j.erase("variants");
+    j["variants"]["only"] = minimal()["variants"]["only"];
+    CHECK(parse_scenario(j.dump(), "demo/scenario.json").variants[0].families.size() == 3);
+}

@@ -77,7 +77,9 @@ std::optional<double> floor_at_defaults(const Scenario& s, const Variant& v) {
 nlohmann::json scenario_json(const Scenario& s) {
     nlohmann::json variants = nlohmann::json::array(), params = nlohmann::json::array();
     for (const auto& v : s.variants) {
-        nlohmann::json one = {{"name", v.name}, {"doc", v.doc}, {"steps", v.steps.size()}, {"expectations", v.expect.size()}};
+        nlohmann::json one = {{"name", v.name}, {"doc", v.doc}, {"steps", v.steps.size()}, {"expectations", v.expect.size()},
+                              {"families", nlohmann::json::array()}};
+        for (Family f : v.families) one["families"].push_back(family_name(f));
         if (!v.floor.empty()) one["floor"] = v.floor;
         if (auto value = floor_at_defaults(s, v)) one["floor_s"] = number_json(*value);
         variants.push_back(one);
@@ -196,9 +198,22 @@ int run(const std::string& root, const std::string& name, const std::vector<std:
     if (!options.out_dir.empty() && chosen.size() * families.size() > 1)
         return usage_error("--out names one directory: use it with one --variant and one --family");
 
+    // A variant that does not run in a family named on its own is an error; with "all", skipped.
+    for (Family f : families)
+        for (const auto* v : chosen)
+            if (std::find(v->families.begin(), v->families.end(), f) == v->families.end() && family != "all") {
+                std::string runs_in;
+                for (Family g : v->families) runs_in += (runs_in.empty() ? "" : ", ") + family_name(g);
+                return usage_error(name + "/" + v->name + " does not run in family " + family_name(f) + " (it runs in " +
+                                   runs_in + "; see its lab sheet)");
+            }
     int status = 0;
     for (Family f : families)
         for (const auto* v : chosen) {
+            if (std::find(v->families.begin(), v->families.end(), f) == v->families.end()) {
+                std::cout << scenario.name << "/" << v->name << ": not run in family " << family_name(f) << "\n";
+                continue;
+            }
             options.family = f;
             RunResult r = run_variant(scenario, *v, options);
             std::cout << scenario.name << "/" << v->name << (f == Family::ipv4 ? "" : " (family " + family_name(f) + ")")

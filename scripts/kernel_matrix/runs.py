@@ -46,7 +46,7 @@ def suite(build, scenario_filter, variant_filter, families):
             say(name + ": not built in " + build + ", left out")
             continue
         pairs += [(name, v["name"] + SUFFIX[f]) for f in families for v in s["variants"]
-                  if not variant_filter or name + "/" + v["name"] in variant_filter]
+                  if f in v.get("families", families) and (not variant_filter or name + "/" + v["name"] in variant_filter)]
     return pairs
 
 
