@@ -71,7 +71,7 @@ tshark)
   [ -n "$run" ] || fail "no complete run of $scenario/$variant (family $family) under $captures"
   # One tshark pass; every TCP segment must match the report's, in order: addresses, ports, raw
   # sequence and acknowledgement numbers, flags and payload length. Every frame is the run's: TCP
-  # between its two addresses, or ARP between them (IPv4), nothing else (no ICMPv6 noise); and the
+  # between its two addresses, ARP or ICMP between them, nothing else (no ICMPv6 noise); and the
   # server's sockets have the client for peer in the run's family.
   seen=$(mktemp)
   trap 'rm -f "$seen"' EXIT
@@ -91,8 +91,8 @@ seen = []
 for n, line in enumerate(open(sys.argv[2]), 1):
     protocols, src, dst, arp_src, arp_dst, sport, dport, seq, ack, fl, length = line.rstrip("\n").split("|")
     layers = protocols.split(":")
-    if "arp" in layers and {arp_src, arp_dst} <= ours:
-        continue
+    if ("arp" in layers and {arp_src, arp_dst} <= ours) or (("icmp" in layers or "icmpv6" in layers) and {src, dst} <= ours):
+        continue  # ARP between the two hosts, or an ICMP error one sends the other (a reject)
     if "tcp" not in layers or not {src, dst} <= ours:
         print(f"frame {n} is not the run's TCP: {protocols} {src or arp_src} > {dst or arp_dst} (the run's: {sorted(ours)})")
         sys.exit(1)
