@@ -2,11 +2,13 @@
 # Checks of the harness as a whole, run by ctest as root:
 #   mutated <socklab> <scenario> <variant> <from> <to>
 #       an expectation edited from <from> to <to> must turn the run red, saying expected and observed
-#   refused <socklab> <scenario> <from> <to> <message>
-#       a description edited from <from> to <to> (a misspelt name) is refused at load time: exit 2
-#       with <message>, and no run directory
-#   tshark <captures> <scenario> <variant>
-#       tshark reads the same TCP segments in the newest run's pcap as the report lists
+#   refused <socklab> <scenario> <from> <to> <message> [<run arguments>...]
+#       a description edited from <from> to <to> (a misspelt name, a family it cannot run in) is
+#       refused before anything runs: exit 2 with <message>, and no run directory
+#   tshark <captures> <scenario> <variant> [<family>]
+#       tshark reads the same TCP segments in the newest run's pcap (of that family: 4, 6, mapped)
+#       as the report lists, and nothing but the run's own traffic
+#   (mutated, killed, unprivileged: an optional last argument is the address family, 4 by default)
 #   killed <socklab> <scenario> <variant>
 #       a run killed with SIGKILL in the middle leaves nothing once the next run has swept
 #   unprivileged <socklab> <scenario> <variant>
@@ -15,8 +17,9 @@
 #   host-state <file>
 #       writes what the host's network looks like (addresses, routes, nft ruleset, TCP sysctls,
 #       namespaces that are not socklab's); host-compare <file> fails if it has changed since
-#   census <socklab>
+#   census <socklab> [4|6]
 #       socklab census counts the same sockets per state as ss in a namespace with a full queue
+#       (on IPv4 or IPv6 loopback)
 set -euo pipefail
 what=$1
 shift
@@ -44,8 +47,8 @@ run_edited() {
 
 case "$what" in
 mutated)
-  socklab=$1 scenario=$2 variant=$3 from=$4 to=$5
-  run_edited "$socklab" "$scenario" --variant "$variant"
+  socklab=$1 scenario=$2 variant=$3 from=$4 to=$5 family=${6:-4}
+  run_edited "$socklab" "$scenario" --variant "$variant" --family "$family"
   [ "$status" -eq 1 ] || fail "the mutated expectation ($from -> $to) exited $status, not 1"
   grep -q "FAIL" "$tmp/out" && grep -q "expected:" "$tmp/out" && grep -q "observed:" "$tmp/out" \
     || fail "the failure does not show expected and observed"
@@ -55,22 +58,26 @@ refused)
   # A misspelt name in a description is refused when it is loaded: exit 2 at once, one message
   # with the file, the place, the wrong name and the names that exist; nothing is run.
   socklab=$1 scenario=$2 from=$3 to=$4 message=$5
-  run_edited "$socklab" "$scenario"
+  shift 5
+  run_edited "$socklab" "$scenario" "$@"
   [ "$status" -eq 2 ] || fail "the misspelt description ($from -> $to) exited $status, not 2"
   grep -qF -- "$message" "$tmp/out" || fail "the message does not say: $message"
   [ ! -e "$tmp/captures" ] || fail "a refused description left a run directory"
   echo "the misspelt description ($from -> $to) was refused at load time, as it must"
   ;;
 tshark)
-  captures=$1 scenario=$2 variant=$3
-  run=$(python3 "$(dirname "$0")/runs.py" "$captures" "$scenario" "$variant")
-  [ -n "$run" ] || fail "no complete run of $scenario/$variant under $captures"
+  captures=$1 scenario=$2 variant=$3 family=${4:-4}
+  run=$(python3 "$(dirname "$0")/runs.py" "$captures" "$scenario" "$variant" "$family")
+  [ -n "$run" ] || fail "no complete run of $scenario/$variant (family $family) under $captures"
   # One tshark pass; every TCP segment must match the report's, in order: addresses, ports, raw
-  # sequence and acknowledgement numbers, flags and payload length.
+  # sequence and acknowledgement numbers, flags and payload length. Every frame is the run's: TCP
+  # between its two addresses, ARP or ICMP between them, nothing else (no ICMPv6 noise); and the
+  # server's sockets have the client for peer in the run's family.
   seen=$(mktemp)
   trap 'rm -f "$seen"' EXIT
-  tshark -r "$run/capture.pcap" -Y tcp -T fields -E separator=' ' -e ip.src -e ip.dst -e tcp.srcport \
-    -e tcp.dstport -e tcp.seq_raw -e tcp.ack_raw -e tcp.flags -e tcp.len 2>/dev/null > "$seen" \
+  ip=ip; [ "$family" = 6 ] && ip=ipv6
+  tshark -r "$run/capture.pcap" -T fields -E separator='|' -e frame.protocols -e $ip.src -e $ip.dst -e arp.src.proto_ipv4 \
+    -e arp.dst.proto_ipv4 -e tcp.srcport -e tcp.dstport -e tcp.seq_raw -e tcp.ack_raw -e tcp.flags -e tcp.len 2>/dev/null > "$seen" \
     || fail "tshark cannot read $run/capture.pcap"
   python3 - "$run" "$seen" <<'PY' || fail "tshark and the report disagree on $run/capture.pcap"
 import json, sys
@@ -78,12 +85,28 @@ run = sys.argv[1]
 names = {0x01: "F", 0x02: "S", 0x04: "R", 0x08: "P", 0x10: ".", 0x20: "U", 0x40: "E", 0x80: "W"}
 def flags(hexflags):
     return "".join(sorted(c for bit, c in names.items() if int(hexflags, 16) & bit))
+r = json.load(open(run + "/report.json"))
+ours = set(r["addresses"].values())
 seen = []
-for line in open(sys.argv[2]):
-    src, dst, sport, dport, seq, ack, fl, length = line.split()
+for n, line in enumerate(open(sys.argv[2]), 1):
+    protocols, src, dst, arp_src, arp_dst, sport, dport, seq, ack, fl, length = line.rstrip("\n").split("|")
+    layers = protocols.split(":")
+    if ("arp" in layers and {arp_src, arp_dst} <= ours) or (("icmp" in layers or "icmpv6" in layers) and {src, dst} <= ours):
+        continue  # ARP between the two hosts, or an ICMP error one sends the other (a reject)
+    if "tcp" not in layers or not {src, dst} <= ours:
+        print(f"frame {n} is not the run's TCP: {protocols} {src or arp_src} > {dst or arp_dst} (the run's: {sorted(ours)})")
+        sys.exit(1)
     seen.append((src, dst, int(sport), int(dport), int(seq), int(ack), flags(fl), int(length)))
+# The server's connections, as sock_diag saw them, have the client for peer as the family has it:
+# in a mapped run an IPv6 socket whose peer is ::ffff:<the client's IPv4 address>.
+client = r["addresses"]["client"]
+peer = "::ffff:" + client if r.get("family") == "mapped" else client
+peers = {x["dst"] for c in r["checkpoints"] for x in c["sockets"]["server"] if x["state"] != "LISTEN"}
+if peers - {peer}:
+    print(f"the server's sockets have peers {sorted(peers)}, not only {peer}")
+    sys.exit(1)
 report = [(p["src"], p["dst"], p["sport"], p["dport"], p["seq"], p["ack"], "".join(sorted(p["flags"])), p["len"])
-          for p in json.load(open(run + "/report.json"))["packets"]]
+          for p in r["packets"]]
 # A segment without ACK carries ack 0 in the report; tshark prints the raw field.
 seen = [s if "." in s[6] else s[:5] + (0,) + s[6:] for s in seen]
 print(f"tshark {len(seen)} TCP segments, report {len(report)}")
@@ -95,10 +118,10 @@ sys.exit(len(seen) != len(report))
 PY
   ;;
 killed)
-  socklab=$1 scenario=$2 variant=$3
+  socklab=$1 scenario=$2 variant=$3 family=${4:-4}
   tmp=$(mktemp -d)
   trap 'rm -rf "$tmp"' EXIT
-  "$socklab" run "$scenario" --variant "$variant" --color never --captures "$tmp" > "$tmp/out" 2>&1 &
+  "$socklab" run "$scenario" --variant "$variant" --family "$family" --color never --captures "$tmp" > "$tmp/out" 2>&1 &
   pid=$!
   # Wait until the run is in the middle: both programs started.
   for _ in $(seq 1 600); do  # up to 30 s on a loaded machine
@@ -125,13 +148,13 @@ killed)
   echo "the killed run $pid left nothing behind after the sweep"
   ;;
 unprivileged)
-  socklab=$1 scenario=$2 variant=$3
+  socklab=$1 scenario=$2 variant=$3 family=${4:-4}
   tmp=$(mktemp -d)
   trap 'rm -rf "$tmp"' EXIT
   chmod 1777 "$tmp"
   set +e
   setpriv --reuid=nobody --regid=nogroup --clear-groups \
-    "$socklab" run "$scenario" --variant "$variant" --captures "$tmp" --color never > "$tmp/out" 2>&1
+    "$socklab" run "$scenario" --variant "$variant" --family "$family" --captures "$tmp" --color never > "$tmp/out" 2>&1
   status=$?
   set -e
   cat "$tmp/out"
@@ -157,7 +180,9 @@ host-state|host-compare)
   fi
   ;;
 census)
-  socklab=$1
+  socklab=$1 family=${2:-4}
+  loopback=127.0.0.1 af=AF_INET
+  [ "$family" = 6 ] && loopback=::1 af=AF_INET6
   ns=sltest-census-$$
   out=$(mktemp)
   ip netns add "$ns"
@@ -165,13 +190,14 @@ census)
   ip -n "$ns" link set lo up
   # A listener on loopback with 3 connections waiting in its accept queue, never accepted.
   ip netns exec "$ns" python3 -c '
-import socket, time
-listener = socket.socket()
-listener.bind(("127.0.0.1", 8080))
+import socket, sys, time
+family, address = getattr(socket, sys.argv[1]), sys.argv[2]
+listener = socket.socket(family)
+listener.bind((address, 8080))
 listener.listen(5)
-clients = [socket.create_connection(("127.0.0.1", 8080)) for _ in range(3)]
+clients = [socket.create_connection((address, 8080)) for _ in range(3)]
 print("ready", flush=True)
-time.sleep(120)' > "$out" &
+time.sleep(120)' "$af" "$loopback" > "$out" &
   for _ in $(seq 1 600); do grep -q ready "$out" && break; sleep 0.05; done  # up to 30 s when loaded
   grep -q ready "$out" || fail "the loopback connections were not made"
   json=$("$socklab" census --netns "$ns" --json)

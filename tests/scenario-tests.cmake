@@ -2,8 +2,10 @@
 # listing the build writes (`socklab list --json` > build/scenarios.json), so a variant added to a
 # scenario.json is a test after the next build, without configuring again. Set by the caller:
 # SOCKLAB (the binary), SOURCE_DIR, LISTING (scenarios.json).
-#   <scenario>.<variant>          the run; label scenario; a fixture of its own for the checks of it
-#   <scenario>.<variant>.tshark   tshark must read the run's pcap and see the same TCP segments as the report
+#   <scenario>.<variant>          the run in IPv4; label scenario; a fixture of its own for the checks of it
+#   <scenario>.<variant>.ipv6     the same in IPv6, and .mapped: IPv4 to a dual-stack IPv6 server
+#   <...>.tshark                  tshark must read the run's pcap and see the same TCP segments as the
+#                                 report, and nothing but the run's own traffic
 #   reports.html                  each variant's newest HTML report loads in headless Chromium with its
 #                                 diagram and expectations table: one browser for all, after the runs;
 #                                 label html, not scenario: it checks the pages, not the kernel
@@ -32,13 +34,25 @@ foreach(i RANGE 0 ${last})
   math(EXPR last_variant "${variants} - 1")
   foreach(j RANGE 0 ${last_variant})
     string(JSON variant GET "${listing}" scenarios ${i} variants ${j} name)
-    add_test(${name}.${variant} "${SOCKLAB}" run ${name} --variant ${variant} --color never)
-    set_tests_properties(${name}.${variant} PROPERTIES FIXTURES_REQUIRED host FIXTURES_SETUP ${name}.${variant}
-      LABELS scenario TIMEOUT 300)
-    add_test(${name}.${variant}.tshark "${SOURCE_DIR}/tests/scenario-checks.sh" tshark "${SOURCE_DIR}/captures"
-      ${name} ${variant})
-    set_tests_properties(${name}.${variant}.tshark PROPERTIES FIXTURES_REQUIRED ${name}.${variant} LABELS scenario)
-    list(APPEND runs ${name}.${variant})
+    # Each variant in each address family: IPv4 (no suffix), IPv6 (.ipv6), IPv4 to a dual-stack
+    # IPv6 server (.mapped).
+    string(JSON families GET "${listing}" scenarios ${i} variants ${j} families)
+    foreach(family 4 6 mapped)
+      if(NOT families MATCHES "\"${family}\"")
+        continue()  # the variant does not run in this family
+      endif()
+      set(test ${name}.${variant})
+      if(family STREQUAL "6")
+        set(test ${test}.ipv6)
+      elseif(family STREQUAL "mapped")
+        set(test ${test}.mapped)
+      endif()
+      add_test(${test} "${SOCKLAB}" run ${name} --variant ${variant} --family ${family} --color never)
+      set_tests_properties(${test} PROPERTIES FIXTURES_REQUIRED host FIXTURES_SETUP ${test} LABELS scenario TIMEOUT 300)
+      add_test(${test}.tshark "${SOURCE_DIR}/tests/scenario-checks.sh" tshark "${SOURCE_DIR}/captures" ${name} ${variant} ${family})
+      set_tests_properties(${test}.tshark PROPERTIES FIXTURES_REQUIRED ${test} LABELS scenario)
+      list(APPEND runs ${test})
+    endforeach()
   endforeach()
 endforeach()
 add_test(reports.html "${SOURCE_DIR}/tests/html-check.py" --newest "${SOURCE_DIR}/captures")

@@ -214,6 +214,11 @@ TEST_CASE("outcomes name their kind, side and subject") {
     CHECK(about({{"trace", "server tcp_send_reset"}, {"count", 0}, {"why", "w"}}) == V{"trace", "server", "tcp_send_reset"});
     CHECK(about({{"interval", "checkpoint full > checkpoint end"}, {"timer", 1}, {"why", "w"}}) == V{"interval", "", ""});
     CHECK(about({{"holds", "backlog == 5"}, {"why", "w"}}) == V{"holds", "", ""});
+    // Several conditions must all hold.
+    CHECK(one({{"exit", "client"}, {"status", 0}, {"when", {"kernel < 99.0", "backlog == 5"}}, {"why", "w"}}, seen).passed);
+    const Outcome both = one({{"exit", "client"}, {"status", 0}, {"when", {"kernel < 99.0", "backlog == 4"}}, {"why", "w"}}, seen);
+    CHECK(both.skipped);
+    CHECK(both.text == "client exits 0 [when kernel < 99.0 and backlog == 4]");
     // Skipped ones too: a reader filters them the same way.
     const Outcome o = one({{"exit", "server"}, {"status", 0}, {"when", "kernel >= 99.0"}, {"why", "w"}}, seen);
     CHECK(o.skipped);

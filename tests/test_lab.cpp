@@ -2,11 +2,15 @@
 // stdin and stdout are pipes, as under the harness.
 #include <catch2/catch.hpp>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdio>
+#include <iostream>
 #include <string>
 
 #include "program/lab.hpp"
@@ -19,6 +23,8 @@ template <typename Body>
 std::pair<int, std::string> in_child(int to_child, Body body) {
     int out[2];
     REQUIRE(::pipe(out) == 0);
+    std::cout.flush();  // else the child, if it exit()s, writes our buffered output a second time
+    std::fflush(nullptr);
     pid_t pid = ::fork();
     REQUIRE(pid >= 0);
     if (pid == 0) {
@@ -65,4 +71,48 @@ TEST_CASE("step_or: false while the descriptor is ready, true once released, and
     ::close(pair[1]);
     CHECK(code == 0);
     CHECK(count_of(text, "{\"step\":\"full\"") == 1);
+}
+
+TEST_CASE("address: an IPv4 literal, else an IPv6 one, with the port") {
+    auto v4 = lab::parse_address("198.18.0.2", 8080);
+    REQUIRE(v4);
+    CHECK(v4->family() == AF_INET);
+    CHECK(v4->len == sizeof(sockaddr_in));
+    const auto* in = reinterpret_cast<const sockaddr_in*>(v4->sa());
+    CHECK(ntohs(in->sin_port) == 8080);
+    CHECK(ntohl(in->sin_addr.s_addr) == 0xc6120002u);
+
+    auto v6 = lab::parse_address("2001:db8::2", 8080);
+    REQUIRE(v6);
+    CHECK(v6->family() == AF_INET6);
+    CHECK(v6->len == sizeof(sockaddr_in6));
+    const auto* in6 = reinterpret_cast<const sockaddr_in6*>(v6->sa());
+    CHECK(ntohs(in6->sin6_port) == 8080);
+    in6_addr want{};
+    REQUIRE(::inet_pton(AF_INET6, "2001:db8::2", &want) == 1);
+    CHECK(IN6_ARE_ADDR_EQUAL(&in6->sin6_addr, &want));
+
+    auto any = lab::parse_address("::", 8080);  // the dual-stack server's --addr
+    REQUIRE(any);
+    CHECK(any->family() == AF_INET6);
+    CHECK(IN6_IS_ADDR_UNSPECIFIED(&reinterpret_cast<const sockaddr_in6*>(any->sa())->sin6_addr));
+
+    CHECK_FALSE(lab::parse_address("198.18.0.300", 8080));
+    CHECK_FALSE(lab::parse_address("2001:db8::2::1", 8080));
+    CHECK_FALSE(lab::parse_address("server", 8080));
+    CHECK_FALSE(lab::parse_address("", 8080));
+}
+
+TEST_CASE("address: a bad --addr is a usage error, exit status 2") {
+    int in[2];
+    REQUIRE(::pipe(in) == 0);
+    auto [code, text] = in_child(in[0], [] {
+        ::dup2(STDOUT_FILENO, STDERR_FILENO);  // the message, into the text we read
+        lab::address("198.18.0.300", 8080);
+        return 0;
+    });
+    ::close(in[0]);
+    ::close(in[1]);
+    CHECK(code == 2);
+    CHECK(text == "not an IPv4 or IPv6 address: 198.18.0.300\n");
 }

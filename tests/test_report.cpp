@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 
 #include "report/report.hpp"
+#include "report/text.hpp"
 #include "report/terminal.hpp"
 
 #include <unistd.h>
@@ -508,4 +509,12 @@ TEST_CASE("write_report: pretty-printed JSON that reads back the same", "[report
 
     CHECK_THROWS_WITH(write_report("/nonexistent/dir/report.json", report),
                       Catch::Contains("cannot write /nonexistent/dir/report.json"));
+}
+
+TEST_CASE("the pictures say the run's address family and hosts") {
+    nlohmann::json report = {{"family", "6"}, {"addresses", {{"client", "2001:db8:0:7::1"}, {"server", "2001:db8:0:7::2"}}}};
+    CHECK(hosts_text(report) == "IPv6: client 2001:db8:0:7::1, server 2001:db8:0:7::2");
+    report["family"] = "mapped";
+    CHECK_THAT(hosts_text(report), Catch::StartsWith("mapped (IPv4 to a dual-stack IPv6 server): client"));
+    CHECK(hosts_text(nlohmann::json::object()) == "IPv4");  // reports from before families
 }

@@ -348,3 +348,38 @@ TEST_CASE("holds expectations and observed names, and until may wait for a timer
         CHECK_THAT(error_of(x), Catch::StartsWith("demo/scenario.json: ") && Catch::Contains(c.message));
     }
 }
+
+TEST_CASE("the address family: --family names, and ipv6 and mapped in expressions") {
+    CHECK(parse_family("4") == Family::ipv4);
+    CHECK(parse_family("6") == Family::ipv6);
+    CHECK(parse_family("mapped") == Family::mapped);
+    CHECK_FALSE(parse_family("5"));
+    for (Family f : {Family::ipv4, Family::ipv6, Family::mapped}) CHECK(parse_family(family_name(f)) == f);
+    json j = minimal();
+    j["variants"]["only"]["timeline"][3]["when"] = "ipv6 || mapped";
+    CHECK_THAT(error_of(j), Catch::Contains("when"));  // no || in expressions: a comparison at most
+    j["variants"]["only"]["timeline"][3]["when"] = "ipv6 + mapped == 0";
+    Scenario s = parse_scenario(j.dump(), "demo/scenario.json");
+    Names names(s);
+    CHECK_FALSE(names.known("ipv6", Context::parameter));
+    for (auto [family, ipv6, mapped] : std::vector<std::tuple<Family, double, double>>{
+             {Family::ipv4, 0, 0}, {Family::ipv6, 1, 0}, {Family::mapped, 0, 1}}) {
+        names.family = family;
+        CHECK(names.value("ipv6") == ipv6);
+        CHECK(names.value("mapped") == mapped);
+    }
+}
+
+TEST_CASE("a variant may run in some address families only, and its copies inherit that") {
+    json j = minimal();
+    j["variants"]["only"]["families"] = {"4", "6"};
+    j["variants"]["copy"] = {{"doc", "d"}, {"from", "only"}};
+    Scenario s = parse_scenario(j.dump(), "demo/scenario.json");
+    CHECK(s.variant("only")->families == std::vector<Family>{Family::ipv4, Family::ipv6});
+    CHECK(s.variant("copy")->families == std::vector<Family>{Family::ipv4, Family::ipv6});
+    j["variants"]["only"]["families"] = {"5"};
+    CHECK_THAT(error_of(j), Catch::Contains(".families: unknown family \"5\""));
+    j.erase("variants");
+    j["variants"]["only"] = minimal()["variants"]["only"];
+    CHECK(parse_scenario(j.dump(), "demo/scenario.json").variants[0].families.size() == 3);
+}

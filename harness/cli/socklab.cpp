@@ -77,7 +77,9 @@ std::optional<double> floor_at_defaults(const Scenario& s, const Variant& v) {
 nlohmann::json scenario_json(const Scenario& s) {
     nlohmann::json variants = nlohmann::json::array(), params = nlohmann::json::array();
     for (const auto& v : s.variants) {
-        nlohmann::json one = {{"name", v.name}, {"doc", v.doc}, {"steps", v.steps.size()}, {"expectations", v.expect.size()}};
+        nlohmann::json one = {{"name", v.name}, {"doc", v.doc}, {"steps", v.steps.size()}, {"expectations", v.expect.size()},
+                              {"families", nlohmann::json::array()}};
+        for (Family f : v.families) one["families"].push_back(family_name(f));
         if (!v.floor.empty()) one["floor"] = v.floor;
         if (auto value = floor_at_defaults(s, v)) one["floor_s"] = number_json(*value);
         variants.push_back(one);
@@ -119,7 +121,9 @@ int list(const std::string& root, bool as_json) {
             status = 2;
         }
     }
-    if (as_json) std::cout << nlohmann::json{{"scenarios", all}}.dump(2) << "\n";
+    // Every scenario runs in every family (socklab run --family).
+    if (as_json) std::cout << nlohmann::json{{"families", {"4", "6", "mapped"}}, {"scenarios", all}}.dump(2) << "\n";
+    else std::cout << "address families (--family): 4 (IPv4), 6 (IPv6), mapped (IPv4 to a dual-stack IPv6 server); all: the three\n";
     return status;
 }
 
@@ -156,7 +160,11 @@ int census(std::vector<std::string> names, bool all, bool as_json, double watch)
 }
 
 int run(const std::string& root, const std::string& name, const std::vector<std::string>& variants,
-        const std::vector<std::string>& sets, RunOptions options) {
+        const std::vector<std::string>& sets, const std::string& family, RunOptions options) {
+    std::vector<Family> families;
+    for (Family f : {Family::ipv4, Family::ipv6, Family::mapped})
+        if (family == "all" || family_name(f) == family) families.push_back(f);
+    if (families.empty()) return usage_error("--family " + family + ": use 4, 6, mapped or all");
     auto names = scenario_names(root);
     if (std::find(names.begin(), names.end(), name) == names.end()) {
         std::string known;
@@ -187,16 +195,32 @@ int run(const std::string& root, const std::string& name, const std::vector<std:
         std::cerr << "socklab: not root: running inside a user namespace of its own (no tracefs there: "
                      "transitions and TCP events are not observed, and the expectations on them are skipped)\n";
     }
-    if (!options.out_dir.empty() && chosen.size() > 1)
-        return usage_error("--out names one directory: use it with one --variant");
+    if (!options.out_dir.empty() && chosen.size() * families.size() > 1)
+        return usage_error("--out names one directory: use it with one --variant and one --family");
 
+    // A variant that does not run in a family named on its own is an error; with "all", skipped.
+    for (Family f : families)
+        for (const auto* v : chosen)
+            if (std::find(v->families.begin(), v->families.end(), f) == v->families.end() && family != "all") {
+                std::string runs_in;
+                for (Family g : v->families) runs_in += (runs_in.empty() ? "" : ", ") + family_name(g);
+                return usage_error(name + "/" + v->name + " does not run in family " + family_name(f) + " (it runs in " +
+                                   runs_in + "; see its lab sheet)");
+            }
     int status = 0;
-    for (const auto* v : chosen) {
-        RunResult r = run_variant(scenario, *v, options);
-        std::cout << scenario.name << "/" << v->name << ": " << r.passed << " passed, " << r.failed << " failed, "
-                  << r.skipped << " skipped; report and capture in " << r.dir << "\n";
-        if (r.failed > 0) status = 1;
-    }
+    for (Family f : families)
+        for (const auto* v : chosen) {
+            if (std::find(v->families.begin(), v->families.end(), f) == v->families.end()) {
+                std::cout << scenario.name << "/" << v->name << ": not run in family " << family_name(f) << "\n";
+                continue;
+            }
+            options.family = f;
+            RunResult r = run_variant(scenario, *v, options);
+            std::cout << scenario.name << "/" << v->name << (f == Family::ipv4 ? "" : " (family " + family_name(f) + ")")
+                      << ": " << r.passed << " passed, " << r.failed << " failed, " << r.skipped
+                      << " skipped; report and capture in " << r.dir << "\n";
+            if (r.failed > 0) status = 1;
+        }
     return status;
 }
 
@@ -244,6 +268,9 @@ int main(int argc, char** argv) {
     run_cmd->add_option("scenario", name, "scenario name (see socklab list)")->required();
     run_cmd->add_option("--variant", variants, "run only this variant (repeatable)");
     run_cmd->add_option("--set", sets, "parameter=value (repeatable)");
+    std::string family = "4";
+    run_cmd->add_option("--family", family, "4 (IPv4), 6 (IPv6), mapped (IPv4 to a dual-stack IPv6 server) or all")
+        ->capture_default_str();
     run_cmd->add_option("--out", options.out_dir, "directory for report.json and capture.pcap");
     run_cmd->add_option("--captures", options.captures_root, "root of the run directories")->capture_default_str();
     run_cmd->add_flag("--keep-netns", options.keep_netns, "leave the namespaces for inspection (ip netns list)");
@@ -291,7 +318,7 @@ int main(int argc, char** argv) {
         options.progress = &std::cerr;
         if (options.step && ::isatty(STDIN_FILENO)) options.keyboard = &std::cin;  // over a pipe: no pauses
         options.out = &std::cout;
-        return run(root, name, variants, sets, options);
+        return run(root, name, variants, sets, family, options);
     } catch (const ScenarioError& e) {
         return usage_error(e.what());
     } catch (const EnvironmentError& e) {

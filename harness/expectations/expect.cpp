@@ -808,7 +808,16 @@ ExpectationPtr read_expectation(const Reader& r, const json& written, const std:
     // The keys every kind has; the rest is the kind's own.
     json j = written;
     if (!j.contains("why") || r.str(j["why"], where + ".why").empty()) r.fail(where + ".why", "say which rule the expectation rests on");
-    std::string when = j.contains("when") ? r.condition(j["when"], where + ".when") : "";
+    // "when": one condition, or a list of them that must all hold.
+    std::vector<std::string> conditions;
+    if (j.contains("when") && j["when"].is_array()) {
+        for (size_t i = 0; i < j["when"].size(); ++i) conditions.push_back(r.condition(j["when"][i], where + ".when[" + std::to_string(i) + "]"));
+        if (conditions.empty()) r.fail(where + ".when", "expected a condition, or a list of them");
+    } else if (j.contains("when")) {
+        conditions.push_back(r.condition(j["when"], where + ".when"));
+    }
+    std::string when;
+    for (const auto& c : conditions) when += (when.empty() ? "" : " and ") + c;
     if (j.contains("name")) r.str(j["name"], where + ".name");
     const std::string why = j["why"];
     for (const char* common : {"why", "when", "name"}) j.erase(common);
@@ -818,6 +827,7 @@ ExpectationPtr read_expectation(const Reader& r, const json& written, const std:
             e->kind = kind;
             e->where = where;
             e->why = why;
+            e->conditions = conditions;
             e->when = when;
             return e;
         }
@@ -830,7 +840,7 @@ std::vector<Outcome> check(const std::vector<ExpectationPtr>& expectations, cons
     for (const auto& e : expectations) {
         Outcome o;
         try {
-            if (!e->when.empty() && !applies(e->when, seen, lookup)) {
+            if (!std::all_of(e->conditions.begin(), e->conditions.end(), [&](const std::string& c) { return applies(c, seen, lookup); })) {
                 o.skipped = true;
                 o.observed = "not checked: it holds only when " + e->when + " (kernel " + std::to_string(seen.kernel_major) +
                              "." + std::to_string(seen.kernel_minor) + ")";

@@ -55,7 +55,10 @@ public:
     // For the report: the kind, the side it is about and its subject (call, state, flags, ...).
     std::string kind, side, subject;
     std::string where, why;
-    std::string when;  // empty, or a condition: checked only where it holds
+    // Checked only where every condition holds ("kernel >= 6.18", or an expression); `when` is
+    // their text, "" when there is none.
+    std::vector<std::string> conditions;
+    std::string when;
 };
 using ExpectationPtr = std::shared_ptr<const Expectation>;
 

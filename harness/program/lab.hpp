@@ -11,6 +11,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <time.h>
@@ -21,6 +22,7 @@
 #include <cstring>
 #include <iostream>
 #include <map>
+#include <optional>
 #include <string>
 
 namespace lab {
@@ -138,15 +140,44 @@ private:
     std::map<std::string, std::string> values_;
 };
 
-inline sockaddr_in ipv4(const std::string& address, int port) {
-    sockaddr_in sa{};
-    sa.sin_family = AF_INET;
-    sa.sin_port = htons(static_cast<uint16_t>(port));
-    if (::inet_pton(AF_INET, address.c_str(), &sa.sin_addr) != 1) {
-        std::fprintf(stderr, "not an IPv4 address: %s\n", address.c_str());
+// A socket address of either family, so that one program runs over IPv4 and IPv6 alike:
+// socket(a.family(), ...), then bind() or connect() with a.sa() and a.len.
+struct Address {
+    sockaddr_storage storage{};
+    socklen_t len = 0;
+    int family() const { return storage.ss_family; }
+    const sockaddr* sa() const { return reinterpret_cast<const sockaddr*>(&storage); }
+};
+
+// An IPv4 literal, else an IPv6 one; nothing for text that is neither. "::" is the IPv6 any
+// address, which also takes IPv4 connections (as ::ffff:a.b.c.d) unless net.ipv6.bindv6only=1.
+inline std::optional<Address> parse_address(const std::string& text, int port) {
+    Address a;
+    const uint16_t net_port = htons(static_cast<uint16_t>(port));
+    auto* v4 = reinterpret_cast<sockaddr_in*>(&a.storage);
+    auto* v6 = reinterpret_cast<sockaddr_in6*>(&a.storage);
+    if (::inet_pton(AF_INET, text.c_str(), &v4->sin_addr) == 1) {
+        v4->sin_family = AF_INET;
+        v4->sin_port = net_port;
+        a.len = sizeof *v4;
+    } else if (::inet_pton(AF_INET6, text.c_str(), &v6->sin6_addr) == 1) {
+        v6->sin6_family = AF_INET6;
+        v6->sin6_port = net_port;
+        a.len = sizeof *v6;
+    } else {
+        return std::nullopt;
+    }
+    return a;
+}
+
+// The same for a program's --addr flag: a bad one is a usage error.
+inline Address address(const std::string& text, int port) {
+    std::optional<Address> a = parse_address(text, port);
+    if (!a) {
+        std::fprintf(stderr, "not an IPv4 or IPv6 address: %s\n", text.c_str());
         std::exit(2);
     }
-    return sa;
+    return *a;
 }
 
 }  // namespace lab

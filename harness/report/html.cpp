@@ -79,6 +79,7 @@ std::string page_header(const json& report) {
     if (const auto blog = text_field(report, "blog_section"); !blog.empty()) meta += "blog section " + blog + " · ";
     meta += "kernel " + text_field(report, "kernel") + " · run " + text_field(report, "run_id") + " · started " +
             text_field(report, "started_utc") + " · took " + fixed_text(number_field(report, "duration_s"), 2) + " s";
+    meta += " · " + hosts_text(report);
     out += "<p class=\"meta\">" + h(meta) + "</p>\n";
     const bool failed = number_field(object_field(report, "summary"), "failed") > 0;
     out += std::string("<p class=\"verdict ") + (failed ? "bad" : "ok") + "\">" + h(summary_text(report)) + "</p>\n";
@@ -228,6 +229,7 @@ std::string run_section(const json& report) {
     auto row = [&](const std::string& name, const std::string& value) {
         out += "<tr><th>" + h(name) + "</th>" + cell(value) + "</tr>\n";
     };
+    row("hosts", hosts_text(report));
     row("kernel", text_field(report, "kernel"));
     row("run", text_field(report, "run_id"));
     row("started (UTC)", text_field(report, "started_utc"));

@@ -327,7 +327,7 @@ Tally tally(const json& expectations) {
 // The JSON report
 
 json report_json(const RunInfo& run, const Observations& seen, const std::vector<Outcome>& outcomes) {
-    json report = {{"scenario", run.scenario},     {"variant", run.variant},
+    json report = {{"scenario", run.scenario},     {"variant", run.variant},       {"family", run.family},
                    {"title", run.title},           {"blog_section", run.blog_section},
                    {"run_id", run.run_id},         {"kernel", run.kernel},
                    {"started_utc", run.started_utc}, {"duration_s", run.duration_s},

@@ -17,6 +17,7 @@ namespace socklab {
 // What the report says about the run besides what was observed.
 struct RunInfo {
     std::string scenario, variant, title, blog_section, run_id;
+    std::string family = "4";  // --family: 4, 6 or mapped
     std::string kernel;       // uname -r
     std::string started_utc;  // ISO 8601
     std::map<std::string, double> params;

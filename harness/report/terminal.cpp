@@ -138,6 +138,7 @@ void render_header(std::string& out, const Style& style, const json& report) {
     if (const auto started = text_field(report, "started_utc"); !started.empty()) run_line += ", started " + started;
     run_line += ", took " + fixed_text(number_field(report, "duration_s"), 2) + "s";
     for (const auto& l : wrap(run_line, "  ")) out += l + "\n";
+    for (const auto& l : wrap(hosts_text(report), "  ")) out += l + "\n";
     std::string params;
     for (const auto& [name, value] : object_field(report, "params").items())
         params += (params.empty() ? "" : ", ") + name + "=" + (value.is_number() ? number_text(value.get<double>())

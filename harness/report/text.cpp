@@ -98,6 +98,15 @@ std::string fixed_text(double value, int decimals) {
     return buf;
 }
 
+std::string hosts_text(const json& report) {
+    const std::string family = text_field(report, "family", "4");
+    std::string text = family == "6" ? "IPv6" : family == "mapped" ? "mapped (IPv4 to a dual-stack IPv6 server)" : "IPv4";
+    const json addresses = report.is_object() ? report.value("addresses", json::object()) : json::object();
+    if (addresses.is_object() && addresses.contains("client"))
+        text += ": client " + text_field(addresses, "client") + ", server " + text_field(addresses, "server");
+    return text;
+}
+
 std::string text_field(const json& object, const char* key, const std::string& fallback) {
     if (!object.is_object()) return fallback;
     const auto it = object.find(key);

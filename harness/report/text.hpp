@@ -34,6 +34,9 @@ std::string fixed_text(double value, int decimals);
 
 // object[key] as a string, number or bool, or `fallback` when it is missing or of another type.
 std::string text_field(const nlohmann::json& object, const char* key, const std::string& fallback = "");
+// The run's address family and hosts, as every picture says them: "IPv6: client 2001:db8:0:7::1,
+// server 2001:db8:0:7::2" (a report without "family" is IPv4).
+std::string hosts_text(const nlohmann::json& report);
 double number_field(const nlohmann::json& object, const char* key, double fallback = 0);
 bool bool_field(const nlohmann::json& object, const char* key, bool fallback = false);
 

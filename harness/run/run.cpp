@@ -149,7 +149,7 @@ void Run::check_tools() const {
 void Run::set_up() {
     for (const auto& line : sweep_leftovers()) say("swept " + line + " (left by a run that died)");
 
-    topology_ = std::make_unique<Topology>();
+    topology_ = std::make_unique<Topology>(o_.family);
     if (o_.keep_netns) topology_->keep();
     for (const auto& side : kSides) seen_.address[side] = topology_->host(side).address;
     say("hosts: client " + topology_->client().address + " in " + topology_->client().netns + ", server " +
@@ -176,8 +176,10 @@ void Run::set_up() {
         auto root = tracefs_root(why);
         if (!root) return nullptr;
         try {
-            return std::make_unique<TraceSession>(*root, owned_name("trace"),
-                                                  std::set<std::string>{seen_.address["client"], seen_.address["server"]});
+            // A mapped run's server socket is IPv6: its events carry ::ffff:198.18.x.y.
+            std::set<std::string> addresses;
+            for (const auto& [side, address] : seen_.address) addresses.insert({address, "::ffff:" + address});
+            return std::make_unique<TraceSession>(*root, owned_name("trace"), addresses);
         } catch (const std::exception& e) {
             why = e.what();
             return nullptr;
@@ -237,16 +239,21 @@ void Run::play(const Step& step) {
 }
 
 void Run::play(const Start& start, const std::string&) {
-    std::vector<std::string> argv{o_.programs_dir + "/" + s_.name + "/" + start.side, "--addr", seen_.address["server"],
-                                  "--port", std::to_string(kServerPort)};
+    // --addr: the address the program binds or connects to (a mapped run's server listens on "::");
+    // --peer: the other host's address as the program's sockets see it, for a server that
+    // connects out (simultaneous open).
+    const bool dual_stack = o_.family == Family::mapped && start.side == "server";
+    const std::string other = start.side == "server" ? seen_.address["client"] : seen_.address["server"];
+    std::vector<std::string> argv{o_.programs_dir + "/" + s_.name + "/" + start.side,
+                                  "--addr", dual_stack ? "::" : seen_.address["server"], "--port", std::to_string(kServerPort),
+                                  "--peer", dual_stack ? "::ffff:" + other : other};
     if (auto it = v_.args.find(start.side); it != v_.args.end())
         for (const auto& [flag, expr] : it->second) {
             argv.push_back("--" + flag);
             argv.push_back(std::to_string(std::lround(eval(expr))));
         }
     // Both programs on one CPU: the veth then hands packets over in the order they were sent.
-    const int cpu = static_cast<int>(std::stoul(seen_.address["client"].substr(seen_.address["client"].rfind('.') + 1)) / 4 %
-                                     std::max(1L, ::sysconf(_SC_NPROCESSORS_ONLN)));
+    const int cpu = static_cast<int>(topology_->slot() % std::max(1L, ::sysconf(_SC_NPROCESSORS_ONLN)));
     std::string command;
     for (const auto& a : argv) command += (command.empty() ? "" : " ") + a;
     say("start " + start.side + ": " + command.substr(command.rfind('/') + 1));
@@ -399,7 +406,8 @@ void Run::finish_programs() {
 
 RunResult Run::run() {
     seen_.start_ns = monotonic_ns();
-    names_.params = resolve_params(s_, v_, o_.set);  // bad --set: ScenarioError before anything is made
+    names_.params = resolve_params(s_, v_, o_.set);
+    names_.family = o_.family;  // bad --set: ScenarioError before anything is made
     try {
         slow_ = machine_slow_factor(std::getenv("SOCKLAB_MACHINE_SLOW"));
     } catch (const std::invalid_argument& e) {
@@ -407,7 +415,8 @@ RunResult Run::run() {
     }
 
     check_tools();
-    const std::string run_id = v_.name + "-" + utc_now("%Y%m%dT%H%M%SZ") + "-" + std::to_string(::getpid());
+    const std::string family = o_.family == Family::ipv4 ? "" : o_.family == Family::ipv6 ? "-ipv6" : "-mapped";
+    const std::string run_id = v_.name + family + "-" + utc_now("%Y%m%dT%H%M%SZ") + "-" + std::to_string(::getpid());
     dir_ = o_.out_dir.empty() ? o_.captures_root + "/" + s_.name + "/" + run_id : o_.out_dir;
     std::filesystem::create_directories(dir_);
 
@@ -424,6 +433,7 @@ RunResult Run::run() {
     info.title = s_.title;
     info.blog_section = s_.blog_section;
     info.run_id = run_id;
+    info.family = family_name(o_.family);
     info.started_utc = utc_now("%Y-%m-%dT%H:%M:%SZ");
     info.params = names_.params;
     info.pcap = "capture.pcap";

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "scenario/scenario.hpp"
+#include "topology/topology.hpp"
 
 namespace socklab {
 
@@ -16,6 +17,7 @@ struct RunOptions {
     std::string out_dir;                     // empty: <captures_root>/<scenario>/<run id>
     std::string captures_root;
     std::string programs_dir;                // holds <scenario>/client and <scenario>/server
+    Family family = Family::ipv4;            // --family
     bool keep_netns = false;
     bool color = false;
     bool step = false;                       // class mode: narrate each step and what followed it

@@ -74,6 +74,7 @@ bool Names::known(const std::string& name, Context context, const std::set<std::
     for (const auto& [let, text] : s_.let)
         if (let == name) return true;
     if (std::find(rule_names().begin(), rule_names().end(), name) != rule_names().end()) return true;
+    if (name == "ipv6" || name == "mapped") return true;
     for (const auto& side : kSides)
         if (name.rfind(side + ".net.", 0) == 0) return true;
     if (context != Context::expectation) return false;
@@ -85,6 +86,8 @@ bool Names::known(const std::string& name, Context context, const std::set<std::
 std::optional<double> Names::value(const std::string& name) const {
     if (auto it = params.find(name); it != params.end()) return it->second;
     if (auto it = rules.find(name); it != rules.end()) return it->second;
+    if (name == "ipv6") return family == Family::ipv6 ? 1.0 : 0.0;
+    if (name == "mapped") return family == Family::mapped ? 1.0 : 0.0;
     for (const auto& [let, text] : s_.let)
         if (let == name) {
             if (!resolving_.insert(name).second) throw ExprError("\"" + name + "\" is defined in terms of itself");

@@ -10,6 +10,7 @@
 #include "expectations/expr.hpp"
 #include "expectations/observations.hpp"
 #include "scenario/scenario.hpp"
+#include "topology/topology.hpp"
 
 namespace socklab {
 
@@ -18,7 +19,9 @@ enum class Context {
     parameter,    // a parameter's default: the other parameters
     sysctl,       // a sysctl to write: the parameters
     variant,      // let, args, floors, deadlines, until counts: also the let names, "<side>.net.*"
-                  // sysctls as read back, and the kernel-rule values (rule_names())
+                  // sysctls as read back, the kernel-rule values (rule_names()), and the run's
+                  // address family: ipv6 (1 when the hosts talk IPv6) and mapped (1 when the
+                  // server's socket is a dual-stack IPv6 one and the wire IPv4)
     expectation,  // also what the run observed at one of the variant's checkpoints:
                   //   sockets.<checkpoint>.<side>.<STATE>.count|recv_q|send_q  sockets in STATE, queues summed
                   //   calls.<checkpoint>.<side>.<call>.count|total|<ERRNO>     reports of <call> up to then, the
@@ -45,6 +48,7 @@ public:
     std::map<std::string, double> params;
     std::map<std::string, Sysctls> sysctls;  // side -> as read back
     std::map<std::string, double> rules;
+    Family family = Family::ipv4;
     const Observations* seen = nullptr;      // once the run has its evidence
 
     // The value of a name, or nullopt when it has none (yet). Throws ExprError for a let that

@@ -128,7 +128,7 @@ struct Item {
 // A variant as written, with what it inherits resolved ("from"), before its items are read.
 struct Written {
     std::string doc;
-    json set = json::object(), args = json::object(), floor;
+    json set = json::object(), args = json::object(), floor, families;
     std::vector<Item> items;
     bool resolving = false, resolved = false;
 };
@@ -206,7 +206,7 @@ private:
         if (w.resolving) r_.fail(at + ".from", "variants built on each other in a circle");
         w.resolving = true;
         const json& vj = root_["variants"][name];
-        r_.keys(vj, at, {"doc"}, {"timeline", "from", "set", "args", "floor", "change", "add"});
+        r_.keys(vj, at, {"doc"}, {"timeline", "from", "set", "args", "floor", "families", "change", "add"});
         w.doc = r_.str(vj["doc"], at + ".doc");
         if (vj.contains("from") == vj.contains("timeline")) r_.fail(at, "give exactly one of timeline (its own) and from (another variant's)");
         if (vj.contains("from")) {
@@ -216,6 +216,7 @@ private:
             w.set = b.set;
             w.args = b.args;
             w.floor = b.floor;
+            w.families = b.families;
             w.items = b.items;
         } else {
             if (!vj["timeline"].is_array() || vj["timeline"].empty()) r_.fail(at + ".timeline", "expected a list of steps and expectations");
@@ -230,6 +231,7 @@ private:
                 (key == std::string("set") ? w.set : w.args).merge_patch(vj[key]);
             }
         if (vj.contains("floor")) w.floor = vj["floor"];
+        if (vj.contains("families")) w.families = vj["families"];
         if (vj.contains("change")) change(w, vj["change"], at + ".change");
         if (vj.contains("add")) add(w, vj["add"], at + ".add");
         w.resolving = false;
@@ -291,6 +293,15 @@ private:
         Variant v;
         v.name = name;
         v.doc = w.doc;
+        if (!w.families.is_null()) {  // the address families it can run in, when not all
+            if (!w.families.is_array() || w.families.empty()) r_.fail(at + ".families", "expected a list of 4, 6, mapped");
+            v.families.clear();
+            for (const auto& f : w.families) {
+                const auto family = parse_family(f.is_string() ? f.get<std::string>() : f.dump());
+                if (!family) r_.fail(at + ".families", "unknown family " + f.dump() + " (use \"4\", \"6\", \"mapped\")");
+                v.families.push_back(*family);
+            }
+        }
         if (!w.floor.is_null()) v.floor = r_.expr(w.floor, at + ".floor");
         for (const auto& [key, value] : w.set.items()) {
             if (!s_.param(key)) r_.fail(at + ".set." + key, "no parameter named \"" + key + "\"");

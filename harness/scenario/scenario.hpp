@@ -10,6 +10,7 @@
 
 #include "expectations/expect.hpp"
 #include "expectations/reader.hpp"
+#include "topology/topology.hpp"
 
 namespace socklab {
 
@@ -61,6 +62,8 @@ struct Variant {
     std::map<std::string, std::vector<std::pair<std::string, std::string>>> args;  // side -> (flag, expr)
     std::vector<Step> steps;
     std::vector<ExpectationPtr> expect;  // in timeline order, the scenario's shared ones last
+    // The address families it runs in ("families" in the description; every one by default).
+    std::vector<Family> families{Family::ipv4, Family::ipv6, Family::mapped};
 };
 
 struct Scenario {

@@ -37,6 +37,7 @@ mnl_socket* open_rtnetlink(const std::string& netns, unsigned groups) {
 struct LinkAnswer {
     int index = 0;
     unsigned operstate = IF_OPER_UNKNOWN;
+    std::vector<uint8_t> mac;
 };
 
 int on_link(const nlmsghdr* nlh, void* data) {
@@ -44,9 +45,21 @@ int on_link(const nlmsghdr* nlh, void* data) {
     auto* answer = static_cast<LinkAnswer*>(data);
     answer->index = static_cast<const ifinfomsg*>(mnl_nlmsg_get_payload(nlh))->ifi_index;
     return mnl_attr_parse(nlh, sizeof(ifinfomsg), [](const nlattr* attr, void* out) {
-        if (mnl_attr_get_type(attr) == IFLA_OPERSTATE) static_cast<LinkAnswer*>(out)->operstate = mnl_attr_get_u8(attr);
+        auto* answer = static_cast<LinkAnswer*>(out);
+        if (mnl_attr_get_type(attr) == IFLA_OPERSTATE) answer->operstate = mnl_attr_get_u8(attr);
+        if (mnl_attr_get_type(attr) == IFLA_ADDRESS) {
+            const auto* bytes = static_cast<const uint8_t*>(mnl_attr_get_payload(attr));
+            answer->mac.assign(bytes, bytes + mnl_attr_get_payload_len(attr));
+        }
         return MNL_CB_OK;
     }, answer);
+}
+
+// AF_INET or AF_INET6, with the address in `out` (4 or 16 bytes).
+int parse_address(const std::string& address, unsigned char out[16]) {
+    if (::inet_pton(AF_INET, address.c_str(), out) == 1) return AF_INET;
+    if (::inet_pton(AF_INET6, address.c_str(), out) == 1) return AF_INET6;
+    throw std::invalid_argument("not an IPv4 or IPv6 address: " + address);
 }
 
 }  // namespace
@@ -79,7 +92,7 @@ void Links::request(void* message, const std::string& what) {
         throw std::runtime_error(what + " in " + netns_ + ": " + errno_text());
 }
 
-int Links::index_of(const std::string& ifname, unsigned* operstate) {
+int Links::index_of(const std::string& ifname, unsigned* operstate, std::vector<uint8_t>* mac) {
     std::vector<char> buf(MNL_SOCKET_BUFFER_SIZE);
     nlmsghdr* nlh = mnl_nlmsg_put_header(buf.data());
     nlh->nlmsg_type = RTM_GETLINK;
@@ -94,6 +107,7 @@ int Links::index_of(const std::string& ifname, unsigned* operstate) {
     if (n < 0 || mnl_cb_run(buf.data(), n, seq_, mnl_socket_get_portid(nl_), on_link, &answer) < 0 || answer.index == 0)
         throw std::runtime_error(what + ": " + errno_text());
     if (operstate) *operstate = answer.operstate;
+    if (mac) *mac = answer.mac;
     return answer.index;
 }
 
@@ -126,33 +140,51 @@ void Links::add_veth(const std::string& name, const std::string& peer, const std
     ::close(peer_fd);
 }
 
-void Links::set_up(const std::string& ifname) {
+void Links::set_up(const std::string& ifname, bool no_neighbour_discovery) {
     std::vector<char> buf(MNL_SOCKET_BUFFER_SIZE);
     nlmsghdr* nlh = mnl_nlmsg_put_header(buf.data());
     nlh->nlmsg_type = RTM_NEWLINK;
     auto* ifi = static_cast<ifinfomsg*>(mnl_nlmsg_put_extra_header(nlh, sizeof(ifinfomsg)));
-    ifi->ifi_change = IFF_UP;
-    ifi->ifi_flags = IFF_UP;
+    ifi->ifi_change = static_cast<unsigned>(IFF_UP) | (no_neighbour_discovery ? static_cast<unsigned>(IFF_NOARP) : 0u);
+    ifi->ifi_flags = ifi->ifi_change;
     mnl_attr_put_strz(nlh, IFLA_IFNAME, ifname.c_str());
     request(nlh, "cannot bring up " + ifname);
 }
 
-void Links::add_ipv4(const std::string& ifname, const std::string& address, int prefix) {
-    in_addr addr{};
-    if (::inet_pton(AF_INET, address.c_str(), &addr) != 1) throw std::invalid_argument("not an IPv4 address: " + address);
+void Links::add_address(const std::string& ifname, const std::string& address, int prefix) {
+    unsigned char addr[16] = {};
+    const int family = parse_address(address, addr);
     const int index = index_of(ifname);
     std::vector<char> buf(MNL_SOCKET_BUFFER_SIZE);
     nlmsghdr* nlh = mnl_nlmsg_put_header(buf.data());
     nlh->nlmsg_type = RTM_NEWADDR;
     nlh->nlmsg_flags = NLM_F_CREATE | NLM_F_EXCL;
     auto* ifa = static_cast<ifaddrmsg*>(mnl_nlmsg_put_extra_header(nlh, sizeof(ifaddrmsg)));
-    ifa->ifa_family = AF_INET;
+    ifa->ifa_family = static_cast<unsigned char>(family);
     ifa->ifa_prefixlen = static_cast<unsigned char>(prefix);
     ifa->ifa_scope = RT_SCOPE_UNIVERSE;
     ifa->ifa_index = static_cast<unsigned>(index);
-    mnl_attr_put(nlh, IFA_LOCAL, sizeof addr, &addr);
-    mnl_attr_put(nlh, IFA_ADDRESS, sizeof addr, &addr);
+    if (family == AF_INET6) ifa->ifa_flags = IFA_F_NODAD;  // bind() works at once, and no DAD probes
+    const size_t size = family == AF_INET ? 4 : 16;
+    mnl_attr_put(nlh, IFA_LOCAL, size, addr);
+    mnl_attr_put(nlh, IFA_ADDRESS, size, addr);
     request(nlh, "cannot add " + address + "/" + std::to_string(prefix) + " to " + ifname);
+}
+
+std::vector<uint8_t> Links::mac_of(const std::string& ifname) {
+    std::vector<uint8_t> mac;
+    index_of(ifname, nullptr, &mac);
+    return mac;
+}
+
+void Links::set_mac(const std::string& ifname, const std::vector<uint8_t>& mac) {
+    std::vector<char> buf(MNL_SOCKET_BUFFER_SIZE);
+    nlmsghdr* nlh = mnl_nlmsg_put_header(buf.data());
+    nlh->nlmsg_type = RTM_NEWLINK;
+    mnl_nlmsg_put_extra_header(nlh, sizeof(ifinfomsg));
+    mnl_attr_put_strz(nlh, IFLA_IFNAME, ifname.c_str());
+    mnl_attr_put(nlh, IFLA_ADDRESS, mac.size(), mac.data());
+    request(nlh, "cannot set the hardware address of " + ifname);
 }
 
 // "up" returns before linkwatch has run for the carrier: until then the device's queue is the

@@ -1,5 +1,6 @@
 #include "topology/topology.hpp"
 
+#include <arpa/inet.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -42,10 +43,17 @@ int claim_slot(unsigned& slot) {
     throw std::runtime_error("no free address slot in 198.18.0.0/15");
 }
 
-std::string slot_address(unsigned slot, unsigned host) {
-    unsigned value = (198u << 24) | (18u << 16) | (slot * 4 + host);
-    return std::to_string(value >> 24) + "." + std::to_string((value >> 16) & 255) + "." +
-           std::to_string((value >> 8) & 255) + "." + std::to_string(value & 255);
+// Host 1 or 2 of the slot: 198.18.0.0/15 in /30s, or 2001:db8:0:<slot>::/64.
+std::string slot_address(Family family, unsigned slot, unsigned host) {
+    char text[INET6_ADDRSTRLEN];
+    if (family == Family::ipv6) {
+        unsigned char a[16] = {0x20, 0x01, 0x0d, 0xb8, 0, 0, static_cast<unsigned char>(slot >> 8),
+                               static_cast<unsigned char>(slot & 255)};
+        a[15] = static_cast<unsigned char>(host);
+        return ::inet_ntop(AF_INET6, a, text, sizeof text);
+    }
+    const uint32_t value = htonl((198u << 24) | (18u << 16) | (slot * 4 + host));
+    return ::inet_ntop(AF_INET, &value, text, sizeof text);
 }
 
 std::string sysctl_path(const std::string& key) {
@@ -66,13 +74,22 @@ const std::vector<std::string>& observed_sysctls() {
     return keys;
 }
 
-Topology::Topology() {
-    unsigned slot = 0;
-    slot_fd_ = claim_slot(slot);
+std::string family_name(Family f) { return f == Family::ipv4 ? "4" : f == Family::ipv6 ? "6" : "mapped"; }
+
+std::optional<Family> parse_family(const std::string& name) {
+    for (Family f : {Family::ipv4, Family::ipv6, Family::mapped})
+        if (family_name(f) == name) return f;
+    return std::nullopt;
+}
+
+Topology::Topology(Family family) : family_(family) {
+    slot_fd_ = claim_slot(slot_);
     for (const char* side : {"client", "server"})
-        hosts_.push_back({side, owned_name(side), std::string("veth-") + side, slot_address(slot, hosts_.size() + 1)});
+        hosts_.push_back({side, owned_name(side), std::string("veth-") + side, slot_address(family, slot_, hosts_.size() + 1)});
     try {
         netns_add({client().netns, server().netns}, kTcpHashBuckets);
+        const bool ipv6 = family == Family::ipv6;
+        for (const auto& h : hosts_) quiet_ipv6(h.side, family);
         std::vector<std::unique_ptr<Links>> links;
         for (const auto& h : hosts_) {
             links.push_back(std::make_unique<Links>(h.netns));
@@ -80,9 +97,14 @@ Topology::Topology() {
         }
         // Both ends are created straight inside their namespaces: the host never sees the link.
         links[0]->add_veth(client().ifname, server().ifname, server().netns);
+        // An IPv6 link has no neighbour discovery (IFF_NOARP below): a host then sends to its own
+        // hardware address, so both ends get the same one, whatever becomes of the link.
+        if (ipv6) links[1]->set_mac(server().ifname, links[0]->mac_of(client().ifname));
+        // Up (and IFF_NOARP) before the address: addrconf joins the solicited-node group of an
+        // IPv6 address as it is added, unless the link is already NOARP.
         for (size_t i = 0; i < hosts_.size(); ++i) {
-            links[i]->add_ipv4(hosts_[i].ifname, hosts_[i].address, 30);
-            links[i]->set_up(hosts_[i].ifname);
+            links[i]->set_up(hosts_[i].ifname, ipv6);
+            links[i]->add_address(hosts_[i].ifname, hosts_[i].address, ipv6 ? 64 : 30);
         }
         for (size_t i = 0; i < hosts_.size(); ++i) links[i]->wait_operstate_up(hosts_[i].ifname, 5);
     } catch (...) {
@@ -94,6 +116,31 @@ Topology::Topology() {
 Topology::~Topology() {
     if (!keep_) remove();
     ::close(slot_fd_);
+}
+
+// Before the veth exists, so that it is made with these: an IPv6 link without link-local
+// addresses, router solicitations or DAD; no IPv6 at all on the link of an IPv4 or mapped run
+// (lo keeps it: a mapped run's server listens on "::").
+void Topology::quiet_ipv6(const std::string& side, Family family) {
+    bool available = false;
+    {
+        NetnsEnter inside(host(side).netns);
+        available = std::ifstream("/proc/sys/net/ipv6/conf/default/disable_ipv6").good();
+    }
+    if (!available) {
+        if (family == Family::ipv4) return;  // no IPv6 in this kernel: nothing to keep quiet
+        throw std::runtime_error("IPv6 is not available in this kernel (booted with ipv6.disable=1, or no ipv6 "
+                                 "module): load it (modprobe ipv6), or run with --family 4");
+    }
+    if (family != Family::ipv6) {
+        set_sysctl(side, "net.ipv6.conf.default.disable_ipv6", 1);
+        set_sysctl(side, "net.ipv6.bindv6only", 0);  // a mapped run's "::" listener takes IPv4 too
+        return;
+    }
+    set_sysctl(side, "net.ipv6.conf.default.disable_ipv6", 0);
+    set_sysctl(side, "net.ipv6.conf.default.addr_gen_mode", 1);  // IN6_ADDR_GEN_MODE_NONE: no fe80::
+    set_sysctl(side, "net.ipv6.conf.default.accept_ra", 0);
+    set_sysctl(side, "net.ipv6.conf.default.router_solicitations", 0);
 }
 
 void Topology::remove() {

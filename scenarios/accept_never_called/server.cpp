@@ -11,10 +11,10 @@
 
 int main(int argc, char** argv) {
     lab::Args args(argc, argv, "--addr IP --port N --backlog N --close 1|0");
-    sockaddr_in addr = lab::ipv4(args.text("addr", "198.18.0.2"), args.number("port", 8080));
+    lab::Address addr = lab::address(args.text("addr", "198.18.0.2"), args.number("port", 8080));
 
-    int listener = lab::result("socket", socket(AF_INET, SOCK_STREAM, 0));
-    lab::result("bind", bind(listener, reinterpret_cast<sockaddr*>(&addr), sizeof addr));
+    int listener = lab::result("socket", socket(addr.family(), SOCK_STREAM, 0));
+    lab::result("bind", bind(listener, addr.sa(), addr.len));
     lab::result("listen", listen(listener, args.number("backlog", 5)));
     lab::mark("listening");
 

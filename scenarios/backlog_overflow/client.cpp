@@ -11,14 +11,14 @@
 
 int main(int argc, char** argv) {
     lab::Args args(argc, argv, "--addr IP --port N --connections N --more N");
-    sockaddr_in server = lab::ipv4(args.text("addr", "198.18.0.2"), args.number("port", 8080));
+    lab::Address server = lab::address(args.text("addr", "198.18.0.2"), args.number("port", 8080));
     std::vector<int> fds;
 
     auto open_connections = [&](int count) {
         for (int i = 0; i < count; ++i) {
-            int fd = lab::result("socket", socket(AF_INET, SOCK_STREAM, 0));
+            int fd = lab::result("socket", socket(server.family(), SOCK_STREAM, 0));
             // Blocks until the handshake completes, or until the SYN retransmits run out (ETIMEDOUT).
-            lab::result("connect", connect(fd, reinterpret_cast<sockaddr*>(&server), sizeof server));
+            lab::result("connect", connect(fd, server.sa(), server.len));
             fds.push_back(fd);
         }
     };

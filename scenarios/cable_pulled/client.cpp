@@ -14,14 +14,14 @@
 
 int main(int argc, char** argv) {
     lab::Args args(argc, argv, "--addr IP --port N --bytes N [--user-timeout MS]");
-    sockaddr_in server = lab::ipv4(args.text("addr", "198.18.0.2"), args.number("port", 8080));
+    lab::Address server = lab::address(args.text("addr", "198.18.0.2"), args.number("port", 8080));
     const std::string data(static_cast<size_t>(args.number("bytes", 10)), 'x');
     const unsigned user_timeout = static_cast<unsigned>(args.number("user-timeout", 0));
 
-    int fd = lab::result("socket", socket(AF_INET, SOCK_STREAM, 0));
+    int fd = lab::result("socket", socket(server.family(), SOCK_STREAM, 0));
     if (user_timeout > 0)  // give up when sent data stays unacknowledged this many milliseconds
         lab::result("setsockopt", setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &user_timeout, sizeof user_timeout));
-    lab::result("connect", connect(fd, reinterpret_cast<sockaddr*>(&server), sizeof server));
+    lab::result("connect", connect(fd, server.sa(), server.len));
 
     lab::step("send");  // the cable is pulled here
     lab::result("send", send(fd, data.data(), data.size(), 0));  // only copied into the send buffer
@@ -31,7 +31,7 @@ int main(int argc, char** argv) {
     lab::result("close", close(fd));
 
     lab::step("reconnect");  // the cable is back
-    int again = lab::result("socket", socket(AF_INET, SOCK_STREAM, 0));
-    lab::result("connect", connect(again, reinterpret_cast<sockaddr*>(&server), sizeof server));
+    int again = lab::result("socket", socket(server.family(), SOCK_STREAM, 0));
+    lab::result("connect", connect(again, server.sa(), server.len));
     lab::result("close", close(again));
 }

@@ -12,12 +12,12 @@
 
 int main(int argc, char** argv) {
     lab::Args args(argc, argv, "--addr IP --port N --bytes N [--reply 0|1]");
-    sockaddr_in server = lab::ipv4(args.text("addr", "198.18.0.2"), args.number("port", 8080));
+    lab::Address server = lab::address(args.text("addr", "198.18.0.2"), args.number("port", 8080));
     const std::string data(static_cast<size_t>(args.number("bytes", 5)), 'x');
     char buf[512];
 
-    int fd = lab::result("socket", socket(AF_INET, SOCK_STREAM, 0));
-    lab::result("connect", connect(fd, reinterpret_cast<sockaddr*>(&server), sizeof server));
+    int fd = lab::result("socket", socket(server.family(), SOCK_STREAM, 0));
+    lab::result("connect", connect(fd, server.sa(), server.len));
 
     lab::step("peek");
     // -1 EAGAIN: neither data nor end of file yet; 0: the server's FIN has arrived.

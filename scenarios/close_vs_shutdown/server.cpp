@@ -15,12 +15,12 @@
 
 int main(int argc, char** argv) {
     lab::Args args(argc, argv, "--addr IP --port N --bytes N [--shutdown 0|1]");
-    sockaddr_in addr = lab::ipv4(args.text("addr", "198.18.0.2"), args.number("port", 8080));
+    lab::Address addr = lab::address(args.text("addr", "198.18.0.2"), args.number("port", 8080));
     const std::string data(static_cast<size_t>(args.number("bytes", 5)), 'x');
     const bool use_shutdown = args.number("shutdown", 0) != 0;
 
-    int listener = lab::result("socket", socket(AF_INET, SOCK_STREAM, 0));
-    lab::result("bind", bind(listener, reinterpret_cast<sockaddr*>(&addr), sizeof addr));
+    int listener = lab::result("socket", socket(addr.family(), SOCK_STREAM, 0));
+    lab::result("bind", bind(listener, addr.sa(), addr.len));
     lab::result("listen", listen(listener, 1));
     lab::mark("listening");
     int conn = lab::result("accept", accept(listener, nullptr, nullptr));

@@ -16,12 +16,12 @@
 
 int main(int argc, char** argv) {
     lab::Args args(argc, argv, "--addr IP --port N --chunk N");
-    sockaddr_in server = lab::ipv4(args.text("addr", "198.18.0.2"), args.number("port", 8080));
+    lab::Address server = lab::address(args.text("addr", "198.18.0.2"), args.number("port", 8080));
     const size_t chunk = static_cast<size_t>(args.number("chunk", 65536));
     std::vector<char> buf(chunk, 'x');
 
-    int fd = lab::result("socket", socket(AF_INET, SOCK_STREAM, 0));
-    lab::result("connect", connect(fd, reinterpret_cast<sockaddr*>(&server), sizeof server));
+    int fd = lab::result("socket", socket(server.family(), SOCK_STREAM, 0));
+    lab::result("connect", connect(fd, server.sa(), server.len));
     int flags = lab::result("fcntl", fcntl(fd, F_GETFL));
     lab::result("fcntl", fcntl(fd, F_SETFL, flags | O_NONBLOCK));  // from here on nothing blocks
 

@@ -12,12 +12,12 @@
 
 int main(int argc, char** argv) {
     lab::Args args(argc, argv, "--addr IP --port N --bytes N --send-after 1|0");
-    sockaddr_in server = lab::ipv4(args.text("addr", "198.18.0.2"), args.number("port", 8080));
+    lab::Address server = lab::address(args.text("addr", "198.18.0.2"), args.number("port", 8080));
     std::vector<char> data(static_cast<size_t>(args.number("bytes", 100)), 'x');
     char buf[4096];
 
-    int fd = lab::result("socket", socket(AF_INET, SOCK_STREAM, 0));
-    lab::result("connect", connect(fd, reinterpret_cast<sockaddr*>(&server), sizeof server));
+    int fd = lab::result("socket", socket(server.family(), SOCK_STREAM, 0));
+    lab::result("connect", connect(fd, server.sa(), server.len));
     lab::result("send", send(fd, data.data(), data.size(), 0));
 
     lab::result("recv", recv(fd, buf, sizeof buf, 0));  // blocks until the server's RST or FIN

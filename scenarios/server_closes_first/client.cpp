@@ -14,7 +14,7 @@
 
 int main(int argc, char** argv) {
     lab::Args args(argc, argv, "--addr IP --port N --bytes N [--again 0|1] [--block-sigpipe 0|1]");
-    sockaddr_in server = lab::ipv4(args.text("addr", "198.18.0.2"), args.number("port", 8080));
+    lab::Address server = lab::address(args.text("addr", "198.18.0.2"), args.number("port", 8080));
     const std::string data(static_cast<size_t>(args.number("bytes", 5)), 'x');
 
     sigset_t pipe_set;
@@ -22,8 +22,8 @@ int main(int argc, char** argv) {
     sigaddset(&pipe_set, SIGPIPE);
     if (args.number("block-sigpipe", 0)) lab::result("sigprocmask", sigprocmask(SIG_BLOCK, &pipe_set, nullptr));
 
-    int fd = lab::result("socket", socket(AF_INET, SOCK_STREAM, 0));
-    lab::result("connect", connect(fd, reinterpret_cast<sockaddr*>(&server), sizeof server));
+    int fd = lab::result("socket", socket(server.family(), SOCK_STREAM, 0));
+    lab::result("connect", connect(fd, server.sa(), server.len));
 
     lab::step("send");
     lab::result("send", send(fd, data.data(), data.size(), 0));  // accepted into the send buffer

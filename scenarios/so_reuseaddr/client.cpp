@@ -8,10 +8,10 @@
 
 int main(int argc, char** argv) {
     lab::Args args(argc, argv, "--addr IP --port N");
-    sockaddr_in server = lab::ipv4(args.text("addr", "198.18.0.2"), args.number("port", 8080));
+    lab::Address server = lab::address(args.text("addr", "198.18.0.2"), args.number("port", 8080));
 
-    int fd = lab::result("socket", socket(AF_INET, SOCK_STREAM, 0));
-    lab::result("connect", connect(fd, reinterpret_cast<sockaddr*>(&server), sizeof server));
+    int fd = lab::result("socket", socket(server.family(), SOCK_STREAM, 0));
+    lab::result("connect", connect(fd, server.sa(), server.len));
     lab::step("close");
     lab::result("close", close(fd));
 }

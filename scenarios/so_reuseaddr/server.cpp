@@ -17,21 +17,21 @@
 #include "program/lab.hpp"
 
 // A fresh socket bound to the same address, with or without SO_REUSEADDR; closed again at once.
-static void bind_again(const sockaddr_in& addr, int reuse) {
-    int fd = lab::result("socket", socket(AF_INET, SOCK_STREAM, 0));
+static void bind_again(const lab::Address& addr, int reuse) {
+    int fd = lab::result("socket", socket(addr.family(), SOCK_STREAM, 0));
     if (reuse) lab::result("setsockopt", setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &reuse, sizeof reuse));
-    lab::result("bind", bind(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr));
+    lab::result("bind", bind(fd, addr.sa(), addr.len));
     lab::result("close", close(fd));
 }
 
 int main(int argc, char** argv) {
     lab::Args args(argc, argv, "--addr IP --port N --reuse 0|1 --fork 0|1|2");
-    sockaddr_in addr = lab::ipv4(args.text("addr", "198.18.0.2"), args.number("port", 8080));
+    lab::Address addr = lab::address(args.text("addr", "198.18.0.2"), args.number("port", 8080));
     const int reuse = args.number("reuse", 1), forked = args.number("fork", 0);
 
-    int listener = lab::result("socket", socket(AF_INET, SOCK_STREAM, 0));
+    int listener = lab::result("socket", socket(addr.family(), SOCK_STREAM, 0));
     if (reuse) lab::result("setsockopt", setsockopt(listener, SOL_SOCKET, SO_REUSEADDR, &reuse, sizeof reuse));
-    lab::result("bind", bind(listener, reinterpret_cast<sockaddr*>(&addr), sizeof addr));
+    lab::result("bind", bind(listener, addr.sa(), addr.len));
     lab::result("listen", listen(listener, 5));
     lab::mark("listening");
     int conn = lab::result("accept", accept(listener, nullptr, nullptr));

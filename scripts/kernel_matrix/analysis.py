@@ -151,31 +151,52 @@ def explain(figure, cells):
     return rules
 
 
+def differences(cells):
+    """What differs between the cells of one variant (on several kernels, or in several address
+    families): its figures, and the expectations checked in some and skipped in others (each known
+    by its place in scenario.json, so a "when" keyed on the kernel, a sysctl or the family)."""
+    diffs = []
+    ran = {k: c for k, c in cells.items() if c["status"] in ("pass", "fail")}
+    for n in sorted({n for c in cells.values() for n in c["figures"]}):
+        vals = {k: c["figures"].get(n) for k, c in ran.items()}
+        present = list(vals.values())
+        if len(present) > 1 and not all(same(present[0], v) for v in present[1:]):
+            diffs.append({"figure": n, "values": {k: show(v) if v is not None else "none" for k, v in vals.items()},
+                          "rules": explain(n, ran)})
+    keyed, first = {}, {}
+    for k, c in cells.items():
+        for e in c.get("expectations", []):
+            keyed.setdefault(e["where"], {})[k] = "skipped" if e["skipped"] else "checked"
+            first.setdefault(e["where"], e)
+    for where, values in keyed.items():
+        if len(set(values.values())) > 1:
+            e = first[where]
+            diffs.append({"expectation": e["text"], "where": where, "values": values, "rules": [{"why": e["why"]}]})
+    return diffs
+
+
 def build_matrix(out, kernels, pairs):
     rows = []
     for scenario, variant in pairs:
         cells = {k["label"]: cell_of(k["out"], scenario, variant) for k in kernels}
-        diffs = []
-        names = sorted({n for c in cells.values() for n in c["figures"]})
-        for n in names:
-            vals = {k: c["figures"].get(n) for k, c in cells.items() if c["status"] in ("pass", "fail")}
-            present = list(vals.values())
-            if len(present) > 1 and not all(same(present[0], v) for v in present[1:]):
-                diffs.append({"figure": n, "values": {k: show(v) if v is not None else "none" for k, v in vals.items()},
-                              "rules": explain(n, {k: cells[k] for k in vals})})
-        # Expectations that hold on some kernels only (a "when" keyed on the kernel or a sysctl),
-        # each known by its place in scenario.json.
-        keyed, first = {}, {}
-        for k, c in cells.items():
-            for e in c.get("expectations", []):
-                keyed.setdefault(e["where"], {})[k] = "skipped" if e["skipped"] else "checked"
-                first.setdefault(e["where"], e)
-        for where, values in keyed.items():
-            if len(set(values.values())) > 1:
-                e = first[where]
-                diffs.append({"expectation": e["text"], "where": where, "values": values, "rules": [{"why": e["why"]}]})
-        rows.append({"scenario": scenario, "variant": variant, "cells": cells, "differences": diffs})
+        rows.append({"scenario": scenario, "variant": variant, "cells": cells, "differences": differences(cells)})
     return rows
+
+
+def family_differences(rows):
+    """Per kernel, what differs between the address families of one variant."""
+    by_variant = {}
+    for r in rows:
+        variant, _, suffix = r["variant"].partition(".")
+        by_variant.setdefault((r["scenario"], variant), {})[suffix or "ipv4"] = r
+    diffs = []
+    for (scenario, variant), families in sorted(by_variant.items()):
+        if len(families) < 2:
+            continue
+        for label in next(iter(families.values()))["cells"]:
+            for d in differences({f: r["cells"][label] for f, r in families.items()}):
+                diffs.append({"scenario": scenario, "variant": variant, "kernel": label, **d})
+    return diffs
 
 
 def cell_text(c):
@@ -218,6 +239,17 @@ def markdown(matrix):
                         lines.append("    (expected: " + "; ".join("%s: %s" % (k, esc(v)) for k, v in rule["expected"].items()) + ")")
     if not any_diff:
         lines.append("None: every figure agrees across the kernels.")
+    if "family_differences" in matrix:
+        lines += ["", "## Differences between address families", ""]
+        for d in matrix["family_differences"]:
+            what = d.get("figure") or "expectation \"%s\" (%s)" % (d["expectation"], d["where"])
+            lines.append("- **%s/%s** on %s: %s: %s" % (d["scenario"], d["variant"], d["kernel"], esc(what),
+                                                        "; ".join("%s %s" % (k, esc(v)) for k, v in d["values"].items())))
+            for rule in d["rules"]:
+                if "why" in rule:
+                    lines.append("  - rule: %s" % esc(rule["why"]))
+        if not matrix["family_differences"]:
+            lines.append("None: on every kernel, every figure agrees across IPv4, IPv6 and mapped.")
     lines += ["", "## Timings", ""]
     for k in matrix["kernels"]:
         lines.append("- %s (%s): %s" % (k["label"], k["release"],

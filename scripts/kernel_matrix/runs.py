@@ -15,9 +15,20 @@ from .kernels import build_initramfs
 # Running the suite: natively for the host kernel, in a qemu guest for the others
 
 
-def suite(build, scenario_filter, variant_filter):
-    """(scenario, variant) pairs from the build's `socklab list --json`; a scenario that does not
-    load (socklab exits 2 and names it) or is not built is left out, and said so."""
+# A variant in a family is named as its ctest test is: "time_wait" (IPv4), "time_wait.ipv6",
+# "time_wait.mapped".
+SUFFIX = {"4": "", "6": ".ipv6", "mapped": ".mapped"}
+
+
+def split_key(key):
+    """"time_wait.ipv6" -> ("time_wait", "6")."""
+    variant, _, suffix = key.partition(".")
+    return variant, {"": "4", "ipv6": "6", "mapped": "mapped"}[suffix]
+
+
+def suite(build, scenario_filter, variant_filter, families):
+    """(scenario, variant in a family) pairs from the build's `socklab list --json`; a scenario
+    that does not load (socklab exits 2 and names it) or is not built is left out, and said so."""
     r = run([os.path.join(build, "socklab"), "list", "--json"])
     try:
         scenarios = json.loads(r.stdout)["scenarios"]
@@ -34,8 +45,8 @@ def suite(build, scenario_filter, variant_filter):
         if not os.path.exists(os.path.join(build, "scenarios", name, "client")):
             say(name + ": not built in " + build + ", left out")
             continue
-        pairs += [(name, v["name"]) for v in s["variants"]
-                  if not variant_filter or name + "/" + v["name"] in variant_filter]
+        pairs += [(name, v["name"] + SUFFIX[f]) for f in families for v in s["variants"]
+                  if f in v.get("families", families) and (not variant_filter or name + "/" + v["name"] in variant_filter)]
     return pairs
 
 
@@ -48,10 +59,10 @@ mount -t tracefs nodev /sys/kernel/tracing 2>/dev/null
 echo "$(date +%s.%N)" > $out/guest-start
 uname -r > $out/kernel
 export SOCKLAB_MACHINE_SLOW=@SLOW@
-while read -r scenario variant; do
+while read -r scenario variant family; do
   mkdir -p "$out/$scenario"
   t0=$(date +%s.%N)
-  @SOCKLAB@ run "$scenario" --variant "$variant" --out "$out/$scenario/$variant" --color never \
+  @SOCKLAB@ run "$scenario" --variant "${variant%%.*}" --family "$family" --out "$out/$scenario/$variant" --color never \
     > "$out/$scenario/$variant.stdout" 2> "$out/$scenario/$variant.stderr"
   status=$?
   echo "$status $t0 $(date +%s.%N)" > "$out/$scenario/$variant.status"
@@ -76,7 +87,8 @@ def run_host(build, pairs, out):
         base = os.path.join(out, scenario, variant)
         t0 = time.time()
         with open(base + ".stdout", "w") as o, open(base + ".stderr", "w") as e:
-            proc = subprocess.Popen([os.path.join(build, "socklab"), "run", scenario, "--variant", variant,
+            name, family = split_key(variant)
+            proc = subprocess.Popen([os.path.join(build, "socklab"), "run", scenario, "--variant", name, "--family", family,
                                      "--out", base, "--color", "never"], stdout=o, stderr=e)
             with LOCK:
                 RUNS.append(proc)
@@ -91,7 +103,7 @@ def run_host(build, pairs, out):
 def run_guest(build, pairs, out, kdir, release, slow, timeout, memory):
     shutil.rmtree(out, ignore_errors=True)
     os.makedirs(out)
-    open(os.path.join(out, "suite.txt"), "w").write("".join("%s %s\n" % p for p in pairs))
+    open(os.path.join(out, "suite.txt"), "w").write("".join("%s %s %s\n" % (s, key, split_key(key)[1]) for s, key in pairs))
     guest = os.path.join(out, "guest.sh")
     text = GUEST.replace("@OUT@", out).replace("@SLOW@", str(slow)).replace("@SOCKLAB@", os.path.join(build, "socklab"))
     open(guest, "w").write(text)
