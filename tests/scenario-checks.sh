@@ -91,8 +91,9 @@ seen = []
 for n, line in enumerate(open(sys.argv[2]), 1):
     protocols, src, dst, arp_src, arp_dst, sport, dport, seq, ack, fl, length = line.rstrip("\n").split("|")
     layers = protocols.split(":")
-    if ("arp" in layers and {arp_src, arp_dst} <= ours) or (("icmp" in layers or "icmpv6" in layers) and {src, dst} <= ours):
-        continue  # ARP between the two hosts, or an ICMP error one sends the other (a reject)
+    if ("arp" in layers and {arp_src, arp_dst} <= ours) or (("icmp" in layers or "icmpv6" in layers) and set(src.split(",") + dst.split(",")) <= ours):
+        continue  # ARP between the two hosts, or an ICMP error one sends the other (a reject; tshark
+                  # lists the outer and the quoted addresses, "a,b")
     if "tcp" not in layers or not {src, dst} <= ours:
         print(f"frame {n} is not the run's TCP: {protocols} {src or arp_src} > {dst or arp_dst} (the run's: {sorted(ours)})")
         sys.exit(1)

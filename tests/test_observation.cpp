@@ -415,3 +415,14 @@ TEST_CASE("tcp_timer_name and timer_matches", "[sockdiag]") {
     CHECK(timer_matches(4, "on"));
     CHECK_FALSE(timer_matches(0, "on"));
 }
+
+TEST_CASE("parse_snmp6: ICMPv6 and IPv6 counters, one a line", "[counters]") {
+    const Counters c = parse_snmp6("Ip6InReceives                   \t12\nIcmp6InDestUnreachs             \t2\n"
+                                   "Icmp6OutType1                   \t3\nUdpLite6InErrors                \t0\n"
+                                   "garbage\nIcmp6 7\nIp6Weird notanumber\n");
+    CHECK(c.at("Ip6.InReceives") == 12);
+    CHECK(c.at("Icmp6.InDestUnreachs") == 2);
+    CHECK(c.at("Icmp6.OutType1") == 3);
+    CHECK(c.at("UdpLite6.InErrors") == 0);
+    CHECK(c.size() == 4);
+}

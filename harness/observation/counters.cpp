@@ -96,13 +96,33 @@ Counters parse_counters(const std::string& text) {
     return counters;
 }
 
+Counters parse_snmp6(const std::string& text) {
+    Counters counters;
+    for (const auto line : split_lines(text)) {
+        const auto words = split_words(line);
+        if (words.size() != 2) continue;
+        const std::string name(words[0]);
+        const size_t six = name.find('6');  // "Icmp6InDestUnreachs": the protocol ends at its 6
+        const auto value = to_int64(words[1]);
+        if (six == std::string::npos || six + 1 == name.size() || !value) continue;
+        counters[name.substr(0, six + 1) + "." + name.substr(six + 1)] = *value;
+    }
+    return counters;
+}
+
 Counters read_counters(const std::string& netns) {
     NetnsEnter inside(netns);
     // /proc/self/net follows the namespace of the thread group leader; thread-self follows ours.
     std::string text = read_file("/proc/thread-self/net/netstat");
     text += '\n';
     text += read_file("/proc/thread-self/net/snmp");
-    return parse_counters(text);
+    Counters counters = parse_counters(text);
+    if (std::ifstream six("/proc/thread-self/net/snmp6"); six) {  // absent without IPv6
+        std::ostringstream rows;
+        rows << six.rdbuf();
+        counters.merge(parse_snmp6(rows.str()));
+    }
+    return counters;
 }
 
 }  // namespace socklab
