@@ -54,7 +54,7 @@ int main(int argc, char** argv) {
     }
     sockaddr_storage local{};
     socklen_t local_len = sizeof local;
-    lab::result("getsockname", getsockname(a, reinterpret_cast<sockaddr*>(&local), &local_len));
+    if (reconnect == 1) lab::result("getsockname", getsockname(a, reinterpret_cast<sockaddr*>(&local), &local_len));  // A's port
     lab::mark("connected");
 
     char buf[16];
@@ -86,7 +86,10 @@ int main(int argc, char** argv) {
         clock_gettime(CLOCK_MONOTONIC, &next);
         for (int i = 0; i < tries; ++i) {
             again = lab::result("socket", socket(server.family(), SOCK_STREAM, 0));
-            if (lab::result("connect", connect(again, server.sa(), server.len)) == 0) break;
+            if (lab::result("connect", connect(again, server.sa(), server.len)) == 0) {
+                lab::result("getsockname", getsockname(again, reinterpret_cast<sockaddr*>(&local), &local_len));  // 60999 again
+                break;
+            }
             lab::result("close", close(again));
             again = -1;
             next.tv_nsec += retry_ms * 1000000L;  // the next try at a fixed pace, not "as fast as possible"
