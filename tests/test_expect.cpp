@@ -184,6 +184,9 @@ TEST_CASE("holds: an expression over what the run observed") {
     CHECK(holds("calls.end.client.send.total == 157").passed);
     CHECK(holds("sockets.full.server.LISTEN.recv_q == backlog + 1").passed);
     CHECK(holds("sockets.full.server.ESTABLISHED.count == 0").passed);
+    seen.checkpoints[0].sockets["client"][0].expires_ms = 59800;
+    CHECK(holds("sockets.full.client.ESTABLISHED.expires == 59800").passed);
+    CHECK_THAT(holds("sockets.full.client.TIME_WAIT.expires > 0").observed, Catch::Contains("no TIME_WAIT socket on the client"));
     Outcome wrong = holds("sockets.full.client.ESTABLISHED.send_q > 120");
     CHECK_FALSE(wrong.passed);
     CHECK_THAT(wrong.observed, Catch::Contains("= 120") && Catch::Contains("it does not hold"));

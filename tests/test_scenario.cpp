@@ -318,6 +318,7 @@ TEST_CASE("holds expectations and observed names, and until may wait for a timer
     CHECK_FALSE(observed("sockets.full.client.ESTABLISHED.rcv_q"));
     CHECK_FALSE(observed("calls.full.client.send.sum"));
     CHECK_FALSE(observed("calls.full.client.send"));
+    CHECK(observed("sockets.full.client.TIME_WAIT.expires"));
     // Observed names only in expectations; sysctls and rules not in parameter defaults.
     CHECK_FALSE(names.known("sockets.full.client.ESTABLISHED.recv_q", Context::variant, checkpoints));
     CHECK(names.known("syn_sent.timeout", Context::variant));

@@ -30,7 +30,8 @@ bool is_errno_word(const std::string& f) {
 bool is_observed_name(const std::vector<std::string>& p, const std::set<std::string>& checkpoints) {
     if (p.size() != 5 || !checkpoints.count(p[1])) return false;
     if (std::find(kSides.begin(), kSides.end(), p[2]) == kSides.end() || p[3].empty()) return false;
-    if (p[0] == "sockets") return is_tcp_state_name(p[3]) && (p[4] == "count" || p[4] == "recv_q" || p[4] == "send_q");
+    if (p[0] == "sockets")
+        return is_tcp_state_name(p[3]) && (p[4] == "count" || p[4] == "recv_q" || p[4] == "send_q" || p[4] == "expires");
     return p[0] == "calls" && (p[4] == "count" || p[4] == "total" || is_errno_word(p[4]));
 }
 
@@ -39,13 +40,19 @@ std::optional<double> observed_value(const std::vector<std::string>& p, const st
     if (!cp) throw ExprError(name + ": the run never reached checkpoint " + p[1]);
     const std::string& side = p[2];
     double count = 0, sum = 0;
+    std::optional<double> soonest;  // expires: the first of their timers to fire, in ms
     if (p[0] == "sockets") {
         if (auto it = cp->sockets.find(side); it != cp->sockets.end())
             for (const auto& s : it->second)
                 if (s.state == p[3]) {
                     ++count;
                     sum += p[4] == "recv_q" ? s.recv_q : s.send_q;
+                    soonest = std::min(soonest.value_or(s.expires_ms), static_cast<double>(s.expires_ms));
                 }
+        if (p[4] == "expires") {
+            if (!soonest) throw ExprError(name + ": no " + p[3] + " socket on the " + side + " at checkpoint " + p[1]);
+            return soonest;
+        }
         return p[4] == "count" ? count : sum;
     }
     const bool by_errno = p[4] != "count" && p[4] != "total";
