@@ -383,6 +383,7 @@ std::string Run::fill_in(std::string text) const {
     for (const auto& side : kSides) {
         names["{" + side + ".addr}"] = topology_->host(side).address;
         names["{" + side + ".if}"] = topology_->host(side).ifname;
+        names["{" + side + ".mac}"] = topology_->host(side).mac;
     }
     for (const auto& [name, value] : names)
         for (size_t at; (at = text.find(name)) != std::string::npos;) text.replace(at, name.size(), value);

@@ -5,6 +5,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <memory>
@@ -85,7 +86,7 @@ std::optional<Family> parse_family(const std::string& name) {
 Topology::Topology(Family family) : family_(family) {
     slot_fd_ = claim_slot(slot_);
     for (const char* side : {"client", "server"})
-        hosts_.push_back({side, owned_name(side), std::string("veth-") + side, slot_address(family, slot_, hosts_.size() + 1)});
+        hosts_.push_back({side, owned_name(side), std::string("veth-") + side, slot_address(family, slot_, hosts_.size() + 1), ""});
     try {
         netns_add({client().netns, server().netns}, kTcpHashBuckets);
         const bool ipv6 = family == Family::ipv6;
@@ -106,7 +107,14 @@ Topology::Topology(Family family) : family_(family) {
             links[i]->set_up(hosts_[i].ifname, ipv6);
             links[i]->add_address(hosts_[i].ifname, hosts_[i].address, ipv6 ? 64 : 30);
         }
-        for (size_t i = 0; i < hosts_.size(); ++i) links[i]->wait_operstate_up(hosts_[i].ifname, 5);
+        for (size_t i = 0; i < hosts_.size(); ++i) {
+            links[i]->wait_operstate_up(hosts_[i].ifname, 5);
+            for (uint8_t byte : links[i]->mac_of(hosts_[i].ifname)) {
+                char text[4];
+                std::snprintf(text, sizeof text, "%s%02x", hosts_[i].mac.empty() ? "" : ":", byte);
+                hosts_[i].mac += text;
+            }
+        }
     } catch (...) {
         remove();
         throw;

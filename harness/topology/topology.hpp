@@ -23,6 +23,7 @@ struct Host {
     std::string netns;    // socklab-<pid>-<side>
     std::string ifname;   // the veth end inside it
     std::string address;  // on the wire, as inet_ntop writes it: IPv4, or IPv6 for Family::ipv6
+    std::string mac;      // the veth end's hardware address, "02:ab:..."
 };
 
 class Topology {
