@@ -3,7 +3,11 @@
 // Exit status: 0 every expectation held, 1 one failed, 2 usage or environment error.
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
 #include <cmath>
 #include <functional>
 #include <optional>
@@ -16,6 +20,7 @@
 
 #include "observation/census.hpp"
 #include "process/spawn.hpp"
+#include "report/ci.hpp"
 #include "report/html.hpp"
 #include "report/report.hpp"
 #include "report/terminal.hpp"
@@ -99,12 +104,12 @@ nlohmann::json scenario_json(const Scenario& s) {
 // Every scenario, as text or as JSON ({"scenarios": [...]}, the listing the build and the scripts
 // read). A description that cannot be loaded is named on stderr (in JSON also an entry with
 // "error"), and the exit status is then 2.
-int list(const std::string& root, bool as_json) {
+int list(const std::string& root, const std::string& programs_dir, bool as_json) {
     nlohmann::json all = nlohmann::json::array();
     int status = 0;
     for (const auto& name : scenario_names(root)) {
         try {
-            Scenario s = load_scenario(root + "/" + name, std::string(SOCKLAB_PROGRAMS_DIR) + "/" + name + "/names.json");
+            Scenario s = load_scenario(root + "/" + name, programs_dir + "/" + name + "/names.json");
             if (as_json) {
                 all.push_back(scenario_json(s));
                 continue;
@@ -159,8 +164,48 @@ int census(std::vector<std::string> names, bool all, bool as_json, double watch)
     }
 }
 
+// What a run of several variants prints and writes besides their timelines.
+struct CiOutput {
+    bool all = false;        // --all: every scenario; a variant not in a family named is skipped, not refused
+    bool ktap = false;       // --ktap: KTAP on stdout, the per-variant lines on stderr, no timelines
+    std::string junit;       // --junit FILE
+    std::vector<CaseRun> cases;
+};
+
+// One variant in one family, retried once after a flaky-looking failure (netdev CI's rule): a pass
+// on the retry is a flake, and both attempts' run directories stay.
+void run_case(const Scenario& scenario, const Variant& v, Family f, RunOptions options, CiOutput& ci) {
+    CaseRun c{scenario.name, v.name, family_name(f), {}, {}, "", ""};
+    std::ostream& lines = ci.ktap ? std::cerr : std::cout;
+    options.family = f;
+    for (int attempt = 1; attempt <= 2; ++attempt) {
+        options.attempt = attempt;
+        RunResult r;
+        try {
+            r = run_variant(scenario, v, options);
+        } catch (const EnvironmentError& e) {
+            if (!ci.all) throw;  // one scenario asked for: exit 2 at once, as always
+            c.error = e.what();
+            std::cerr << "socklab: " << case_name(c) << " could not run: " << e.what() << std::endl;
+            break;
+        }
+        c.dirs.push_back(r.dir);
+        c.attempts.push_back(read_report(r.dir + "/report.json"));
+        const bool retry = r.failed > 0 && attempt == 1 && flaky_looking(c.attempts.back());
+        lines << scenario.name << "/" << v.name << (f == Family::ipv4 ? "" : " (family " + family_name(f) + ")") << ": "
+              << (attempt > 1 ? "retry: " : "") << r.passed << " passed, " << r.failed << " failed, " << r.skipped
+              << " skipped; report and capture in " << r.dir << "\n";
+        if (attempt > 1 && r.failed == 0)
+            lines << scenario.name << "/" << v.name << ": FLAKE: it failed, then passed on retry (a flake, not a pass)\n";
+        if (!retry) break;
+        lines << scenario.name << "/" << v.name << ": the failure looks flaky (timing or a step's deadline): retrying once\n";
+    }
+    lines << std::flush;
+    ci.cases.push_back(std::move(c));
+}
+
 int run(const std::string& root, const std::string& name, const std::vector<std::string>& variants,
-        const std::vector<std::string>& sets, const std::string& family, RunOptions options) {
+        const std::vector<std::string>& sets, const std::string& family, RunOptions options, CiOutput& ci) {
     std::vector<Family> families;
     for (Family f : {Family::ipv4, Family::ipv6, Family::mapped})
         if (family == "all" || family_name(f) == family) families.push_back(f);
@@ -186,41 +231,68 @@ int run(const std::string& root, const std::string& name, const std::vector<std:
         for (const auto& v : scenario.variants) chosen.push_back(&v);
     options.set = parse_sets(sets);
     for (const auto* v : chosen) resolve_params(scenario, *v, options.set);  // every --set checked before any run
-    if (::geteuid() != 0) {
-        // Without root, a user namespace of our own; the run then has no tracefs and says so.
-        std::string why;
-        if (!enter_user_namespace(why))
-            return usage_error("socklab run needs root, or unprivileged user namespaces: " + why +
-                               ". Run it as root, e.g. sudo socklab run " + name);
-        std::cerr << "socklab: not root: running inside a user namespace of its own (no tracefs there: "
-                     "transitions and TCP events are not observed, and the expectations on them are skipped)\n";
-    }
     if (!options.out_dir.empty() && chosen.size() * families.size() > 1)
         return usage_error("--out names one directory: use it with one --variant and one --family");
 
-    // A variant that does not run in a family named on its own is an error; with "all", skipped.
+    // A variant that does not run in a family named on its own is an error; with "all" (or --all), skipped.
     for (Family f : families)
         for (const auto* v : chosen)
-            if (std::find(v->families.begin(), v->families.end(), f) == v->families.end() && family != "all") {
+            if (std::find(v->families.begin(), v->families.end(), f) == v->families.end() && family != "all" && !ci.all) {
                 std::string runs_in;
                 for (Family g : v->families) runs_in += (runs_in.empty() ? "" : ", ") + family_name(g);
                 return usage_error(name + "/" + v->name + " does not run in family " + family_name(f) + " (it runs in " +
                                    runs_in + "; see its lab sheet)");
             }
-    int status = 0;
+    // --all on a kernel without IPv6: the families it cannot run are skipped, with the reason.
+    const bool ipv6 = std::ifstream("/proc/sys/net/ipv6/conf/default/disable_ipv6").good();
     for (Family f : families)
         for (const auto* v : chosen) {
-            if (std::find(v->families.begin(), v->families.end(), f) == v->families.end()) {
-                std::cout << scenario.name << "/" << v->name << ": not run in family " << family_name(f) << "\n";
+            CaseRun skipped{scenario.name, v->name, family_name(f), {}, {}, "", ""};
+            if (std::find(v->families.begin(), v->families.end(), f) == v->families.end())
+                skipped.skip_reason = "not run in family " + family_name(f) + " (see its lab sheet)";
+            else if (ci.all && f != Family::ipv4 && !ipv6)
+                skipped.skip_reason = "IPv6 is not available in this kernel";
+            if (!skipped.skip_reason.empty()) {
+                (ci.ktap ? std::cerr : std::cout) << scenario.name << "/" << v->name << ": " << skipped.skip_reason << "\n";
+                ci.cases.push_back(skipped);
                 continue;
             }
-            options.family = f;
-            RunResult r = run_variant(scenario, *v, options);
-            std::cout << scenario.name << "/" << v->name << (f == Family::ipv4 ? "" : " (family " + family_name(f) + ")")
-                      << ": " << r.passed << " passed, " << r.failed << " failed, " << r.skipped
-                      << " skipped; report and capture in " << r.dir << "\n";
-            if (r.failed > 0) status = 1;
+            run_case(scenario, *v, f, options, ci);
         }
+    return 0;
+}
+
+// Without root, a user namespace of our own, entered once for every run; the runs then have no
+// tracefs and say so.
+int enter_privileges(const std::string& what) {
+    if (::geteuid() == 0) return 0;
+    std::string why;
+    if (!enter_user_namespace(why))
+        return usage_error("socklab run needs root, or unprivileged user namespaces: " + why +
+                           ". Run it as root, e.g. sudo socklab run " + what);
+    std::cerr << "socklab: not root: running inside a user namespace of its own (no tracefs there: "
+                 "transitions and TCP events are not observed, and the expectations on them are skipped)\n";
+    return 0;
+}
+
+// The exit status of the cases run: 2 when one could not run, else 1 when one failed (a flake
+// does not fail the run: it is reported as one), else 0; and KTAP and JUnit written.
+int finish(CiOutput& ci) {
+    int status = 0;
+    for (const auto& c : ci.cases) {
+        const Verdict v = verdict(c);
+        if (v == Verdict::error) status = 2;
+        else if (v == Verdict::fail && status == 0) status = 1;
+    }
+    if (ci.ktap) std::cout << ktap(ci.cases) << std::flush;
+    if (!ci.junit.empty()) {
+        const std::string partial = ci.junit + ".partial";  // renamed into place: never half a file
+        std::ofstream out(partial);
+        out << junit(ci.cases);
+        out.close();
+        if (!out || std::rename(partial.c_str(), ci.junit.c_str()) != 0)
+            return usage_error("cannot write --junit " + ci.junit + ": " + std::strerror(errno));
+    }
     return status;
 }
 
@@ -245,13 +317,35 @@ int show(const std::string& dir, bool color) {
     return 0;
 }
 
+// Where the scenarios, their programs and the run directories are. Installed (cmake --install,
+// the .deb), the binary is <prefix>/bin/socklab and finds them relative to itself:
+// <prefix>/share/socklab/scenarios and <prefix>/libexec/socklab/<scenario>/{client,server,names.json},
+// runs going to ./captures; otherwise it is the build tree's, with the paths the build compiled in.
+struct Paths {
+    std::string scenarios = SOCKLAB_SCENARIOS_DIR, programs = SOCKLAB_PROGRAMS_DIR, captures = SOCKLAB_CAPTURES_DIR;
+};
+
+Paths default_paths() {
+    Paths paths;
+#ifdef SOCKLAB_INSTALL_DATADIR
+    std::error_code ec;
+    const auto prefix = std::filesystem::read_symlink("/proc/self/exe", ec).parent_path().parent_path();
+    const auto scenarios = prefix / SOCKLAB_INSTALL_DATADIR / "socklab" / "scenarios";
+    const auto programs = prefix / SOCKLAB_INSTALL_LIBEXECDIR / "socklab";
+    if (!ec && std::filesystem::is_directory(scenarios, ec) && std::filesystem::is_directory(programs, ec))
+        return Paths{scenarios.string(), programs.string(), "captures"};
+#endif
+    return paths;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
     std::signal(SIGPIPE, SIG_IGN);  // a program that died must not take the harness with it
     CLI::App app{"socklab: reproducible TCP socket experiments in network namespaces"};
     app.require_subcommand(1);
-    std::string root = SOCKLAB_SCENARIOS_DIR;
+    const Paths paths = default_paths();
+    std::string root = paths.scenarios;
     app.add_option("--scenarios", root, "folder of scenarios")->capture_default_str();
 
     auto* list_cmd = app.add_subcommand("list", "list the scenarios, their variants and parameters");
@@ -262,14 +356,18 @@ int main(int argc, char** argv) {
     std::string name;
     std::vector<std::string> variants, sets;
     RunOptions options;
-    options.captures_root = SOCKLAB_CAPTURES_DIR;
-    options.programs_dir = SOCKLAB_PROGRAMS_DIR;
+    options.captures_root = paths.captures;
+    options.programs_dir = paths.programs;
     std::string color = "auto";
-    run_cmd->add_option("scenario", name, "scenario name (see socklab list)")->required();
+    CiOutput ci;
+    run_cmd->add_option("scenario", name, "scenario name (see socklab list)");
+    run_cmd->add_flag("--all", ci.all, "every scenario and variant, in every family (or those of --family)");
+    run_cmd->add_flag("--ktap", ci.ktap, "KTAP version 1 on stdout (progress on stderr, no timelines)");
+    run_cmd->add_option("--junit", ci.junit, "also write JUnit XML to FILE");
     run_cmd->add_option("--variant", variants, "run only this variant (repeatable)");
     run_cmd->add_option("--set", sets, "parameter=value (repeatable)");
     std::string family = "4";
-    run_cmd->add_option("--family", family, "4 (IPv4), 6 (IPv6), mapped (IPv4 to a dual-stack IPv6 server) or all")
+    auto* family_option = run_cmd->add_option("--family", family, "4 (IPv4), 6 (IPv6), mapped (IPv4 to a dual-stack IPv6 server) or all")
         ->capture_default_str();
     run_cmd->add_option("--out", options.out_dir, "directory for report.json and capture.pcap");
     run_cmd->add_option("--captures", options.captures_root, "root of the run directories")->capture_default_str();
@@ -302,7 +400,7 @@ int main(int argc, char** argv) {
         return app.exit(e) == 0 ? 0 : 2;
     }
     try {
-        if (app.got_subcommand("list")) return list(root, list_json);
+        if (app.got_subcommand("list")) return list(root, options.programs_dir, list_json);
         if (app.got_subcommand("census")) {
             if (::geteuid() != 0 && (all_netns || !netns_names.empty()))
                 return usage_error("socklab census --netns needs root to enter the namespace");
@@ -317,8 +415,33 @@ int main(int argc, char** argv) {
         if (app.got_subcommand("show")) return show(run_dir, options.color);
         options.progress = &std::cerr;
         if (options.step && ::isatty(STDIN_FILENO)) options.keyboard = &std::cin;  // over a pipe: no pauses
-        options.out = &std::cout;
-        return run(root, name, variants, sets, family, options);
+        options.out = ci.ktap ? nullptr : &std::cout;  // stdout is the KTAP alone
+        if (ci.all && !name.empty())
+            return usage_error("--all runs every scenario: name no scenario with it (or drop --all)");
+        if (!ci.all && name.empty()) return usage_error("name a scenario (see socklab list), or run them all with --all");
+        if (ci.all && !variants.empty()) return usage_error("--variant picks variants of one scenario: drop it with --all");
+        if (ci.all && !sets.empty()) return usage_error("--set names a parameter of one scenario: drop it with --all");
+        if (ci.all && family_option->count() == 0) family = "all";
+        if (!ci.junit.empty()) {
+            const auto parent = std::filesystem::absolute(ci.junit).parent_path();
+            if (::access(parent.c_str(), W_OK) != 0)
+                return usage_error("--junit " + ci.junit + ": cannot write in " + parent.string() + " (" +
+                                   std::strerror(errno) + "): name a file in a writable directory");
+        }
+        if (int status = enter_privileges(ci.all ? "--all" : name)) return status;
+        if (!ci.all) {
+            if (int status = run(root, name, variants, sets, family, options, ci)) return status;
+            return finish(ci);
+        }
+        for (const auto& scenario : scenario_names(root)) {
+            try {
+                if (int status = run(root, scenario, {}, sets, family, options, ci)) return status;
+            } catch (const ScenarioError& e) {  // one description that does not load: the others still run
+                std::cerr << "socklab: scenario " << scenario << " cannot be loaded: " << e.what() << std::endl;
+                ci.cases.push_back(CaseRun{scenario, "description", "4", {}, {}, "", e.what()});
+            }
+        }
+        return finish(ci);
     } catch (const ScenarioError& e) {
         return usage_error(e.what());
     } catch (const EnvironmentError& e) {

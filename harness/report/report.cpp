@@ -318,6 +318,7 @@ json report_json(const RunInfo& run, const Observations& seen, const std::vector
                    {"trace_note", seen.trace_note}, {"addresses", seen.address},
                    {"sysctls", seen.sysctls},      {"phases_s", run.phases}};
     report["floor_s"] = run.floor_s ? json(*run.floor_s) : json(nullptr);
+    report["attempt"] = run.attempt;
 
     json entries = json::array();
     for (const auto& e : timeline(seen)) {

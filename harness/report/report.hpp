@@ -26,6 +26,7 @@ struct RunInfo {
     double duration_s = 0;
     std::map<std::string, double> phases;  // seconds: setup, choreography, evidence (teardown follows)
     std::optional<double> floor_s;         // the kernel timers the variant must wait for, from "floor"
+    int attempt = 1;                       // 2: a retry after a flaky-looking failure
 };
 
 // One line of the merged timeline.

@@ -417,8 +417,10 @@ RunResult Run::run() {
 
     check_tools();
     const std::string family = o_.family == Family::ipv4 ? "" : o_.family == Family::ipv6 ? "-ipv6" : "-mapped";
-    const std::string run_id = v_.name + family + "-" + utc_now("%Y%m%dT%H%M%SZ") + "-" + std::to_string(::getpid());
-    dir_ = o_.out_dir.empty() ? o_.captures_root + "/" + s_.name + "/" + run_id : o_.out_dir;
+    // A retry is a run of its own beside the first attempt, which it must not overwrite.
+    const std::string retry = o_.attempt > 1 ? "-retry" : "";
+    const std::string run_id = v_.name + family + "-" + utc_now("%Y%m%dT%H%M%SZ") + "-" + std::to_string(::getpid()) + retry;
+    dir_ = o_.out_dir.empty() ? o_.captures_root + "/" + s_.name + "/" + run_id : o_.out_dir + retry;
     std::filesystem::create_directories(dir_);
 
     signals_.add(SIGINT);
@@ -438,6 +440,8 @@ RunResult Run::run() {
     info.started_utc = utc_now("%Y-%m-%dT%H:%M:%SZ");
     info.params = names_.params;
     info.pcap = "capture.pcap";
+    info.attempt = o_.attempt;
+    if (o_.attempt > 1) info.notes.push_back("a retry: the first attempt failed in a way that looks flaky (timing or a step's deadline)");
     utsname u{};
     ::uname(&u);
     info.kernel = u.release;

@@ -24,6 +24,7 @@ struct RunOptions {
     std::istream* keyboard = nullptr;        // class mode: wait for Enter here before each step (a tty)
     std::ostream* progress = nullptr;        // progress lines while it runs
     std::ostream* out = nullptr;             // the timeline and the verdicts
+    int attempt = 1;                         // 2: the retry of a flaky-looking failure (its own run directory)
 };
 
 struct RunResult {

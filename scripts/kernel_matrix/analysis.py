@@ -71,6 +71,12 @@ def cell_of(kernel_out, scenario, variant):
         return cell
     stderr = open(base + ".stderr", errors="replace").read().strip().splitlines() if os.path.exists(base + ".stderr") else []
     report_path = os.path.join(base, "report.json")
+    first = None
+    if os.path.exists(os.path.join(base + "-retry", "report.json")):
+        # socklab retried a flaky-looking failure once (its -retry directory): the retry decides,
+        # and a pass on it is a flake.
+        first = json.load(open(report_path))
+        report_path = os.path.join(base + "-retry", "report.json")
     if not os.path.exists(report_path):
         # socklab refused before anything ran (exit 2): the scenario cannot run on this kernel.
         cell["status"] = "skip" if cell["exit"] == 2 else "fail"
@@ -91,6 +97,11 @@ def cell_of(kernel_out, scenario, variant):
             cell["failed"].append(e["text"] + ": expected " + e.get("expected", "") + "; observed " + e.get("observed", ""))
     checked = [e for e in report.get("expectations", []) if not e.get("skipped")]
     cell["status"] = "fail" if cell["failed"] or cell["exit"] == 1 else "pass" if checked else "skip"
+    if first is not None:
+        cell["first_attempt"] = [e["text"] + ": expected " + e.get("expected", "") + "; observed " + e.get("observed", "")
+                                 for e in first.get("expectations", []) if not e.get("skipped") and not e.get("passed")]
+        if cell["status"] == "pass":
+            cell["status"] = "flake"
     if cell["status"] == "skip":
         cell["reason"] = "no expectation could be checked here"
     return cell
@@ -156,7 +167,7 @@ def differences(cells):
     families): its figures, and the expectations checked in some and skipped in others (each known
     by its place in scenario.json, so a "when" keyed on the kernel, a sysctl or the family)."""
     diffs = []
-    ran = {k: c for k, c in cells.items() if c["status"] in ("pass", "fail")}
+    ran = {k: c for k, c in cells.items() if c["status"] in ("pass", "fail", "flake")}
     for n in sorted({n for c in cells.values() for n in c["figures"]}):
         vals = {k: c["figures"].get(n) for k, c in ran.items()}
         present = list(vals.values())
@@ -175,10 +186,14 @@ def differences(cells):
     return diffs
 
 
-def build_matrix(out, kernels, pairs):
+def build_matrix(out, kernels, pairs, ran=None):
+    """One row per pair; `ran` (a set of (kernel label, scenario, variant)), when given, is what
+    this shard ran: the other cells are another shard's."""
     rows = []
     for scenario, variant in pairs:
-        cells = {k["label"]: cell_of(k["out"], scenario, variant) for k in kernels}
+        cells = {k["label"]: cell_of(k["out"], scenario, variant) if ran is None or (k["label"], scenario, variant) in ran
+                 else {"status": "elsewhere", "reason": "in another shard", "figures": {}, "failed": [], "skipped": [],
+                       "expectations": []} for k in kernels}
         rows.append({"scenario": scenario, "variant": variant, "cells": cells, "differences": differences(cells)})
     return rows
 
@@ -200,7 +215,7 @@ def family_differences(rows):
 
 
 def cell_text(c):
-    if c["status"] in ("skip", "missing") and c.get("reason"):
+    if c["status"] in ("skip", "missing", "elsewhere") and c.get("reason"):
         return c["status"] + ": " + c["reason"]
     parts = [c["status"]]
     for n, v in sorted(c["figures"].items()):
@@ -210,6 +225,9 @@ def cell_text(c):
             parts.append(n + " " + show(v))
     if c["failed"]:
         parts.append("FAILED: " + "; ".join(c["failed"]))
+    if c.get("first_attempt"):
+        parts.append(("passed on retry, a flake; " if c["status"] == "flake" else "failed on retry too; ") +
+                     "first attempt: " + "; ".join(c["first_attempt"]))
     return "; ".join(parts)
 
 

@@ -2,6 +2,7 @@
 boots one of them onto the host's root over 9p."""
 import glob
 import gzip
+import hashlib
 import io
 import lzma
 import os
@@ -175,6 +176,8 @@ def cpio_newc(entries):
 def module_closure(root, release, names):
     """The module files for `names` and their dependencies, dependencies first (modules.dep)."""
     moddir = os.path.join(root, "lib", "modules", release)
+    if not os.path.exists(os.path.join(moddir, "modules.dep")):
+        return moddir, []  # a kernel of the user's without modules: its config check found them built in
     deps = {}
     for line in open(os.path.join(moddir, "modules.dep")):
         path, _, rest = line.partition(":")
@@ -221,3 +224,151 @@ def build_initramfs(kdir, release):
     open(target + ".tmp", "wb").write(cpio_newc(entries))
     os.replace(target + ".tmp", target)
     return target
+
+
+# ---------------------------------------------------------------------------------------------
+# A kernel the user built (--kernel): its release, its config and what socklab needs of it
+
+# Option -> (what socklab uses it for, whether a module will do). The fragment that sets them all
+# is socklab.config beside this file (FTRACE there: TRACING and EVENT_TRACING, checked here, are
+# options no one sets directly). A module does only with the kernel's modules (--modules), and
+# only for what the guest loads itself (the boot modules) or asks modprobe for.
+REQUIRED = {
+    "CONFIG_NET_NS": ("network namespaces", False),
+    "CONFIG_INET": ("TCP/IP", False),
+    "CONFIG_IPV6": ("IPv6", True),
+    "CONFIG_VETH": ("the veth pair", True),
+    "CONFIG_UNIX": ("unix sockets (the address slot)", True),
+    "CONFIG_PACKET": ("the AF_PACKET capture", True),
+    "CONFIG_INET_DIAG": ("sock_diag snapshots", True),
+    "CONFIG_INET_TCP_DIAG": ("sock_diag of TCP", True),
+    "CONFIG_TRACING": ("tracefs", False),
+    "CONFIG_EVENT_TRACING": ("tracefs events", False),
+    "CONFIG_NF_TABLES": ("nftables", True),
+    "CONFIG_NF_TABLES_INET": ("nft inet tables", False),
+    "CONFIG_NF_TABLES_ARP": ("nft arp tables", False),
+    "CONFIG_NFT_QUOTA": ("nft quota", True),
+    "CONFIG_NFT_REJECT": ("nft reject", True),
+    "CONFIG_VIRTIO_PCI": ("the guest's virtio devices", True),
+    "CONFIG_NET_9P": ("9p (the guest's root)", True),
+    "CONFIG_NET_9P_VIRTIO": ("9p over virtio", True),
+    "CONFIG_9P_FS": ("the 9p file system", True),
+    "CONFIG_OVERLAY_FS": ("the guest's overlay root", True),
+    "CONFIG_TMPFS": ("tmpfs", False),
+    "CONFIG_DEVTMPFS": ("devtmpfs", False),
+    "CONFIG_BLK_DEV_INITRD": ("the initramfs", False),
+    "CONFIG_SERIAL_8250_CONSOLE": ("the serial console", False),
+    "CONFIG_BINFMT_SCRIPT": ("the initramfs's #! /init", False),
+}
+FRAGMENT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "socklab.config")
+
+
+def is_bzimage(data):
+    return len(data) > 0x206 and data[0x202:0x206] == b"HdrS"
+
+
+def kernel_elf(path):
+    """The ELF vmlinux of an image: itself, or the one inside a bzImage."""
+    data = open(path, "rb").read()
+    if data[:4] == b"\x7fELF":
+        return data
+    if is_bzimage(data):
+        target = os.path.join("/tmp", "socklab-vmlinux-%d" % os.getpid())
+        try:
+            extract_vmlinux(path, target)
+            return open(target, "rb").read()
+        finally:
+            if os.path.exists(target):
+                os.remove(target)
+    raise Fail("--kernel " + path + " is neither a bzImage nor a vmlinux: give arch/x86/boot/bzImage or vmlinux of the build")
+
+
+def image_release(elf, path):
+    m = re.search(rb"Linux version ([^\s]+) ", elf)
+    if not m:
+        raise Fail("--kernel " + path + " has no \"Linux version\" string: is it a Linux kernel?")
+    return m.group(1).decode()
+
+
+def image_config(elf):
+    """The config CONFIG_IKCONFIG stores in the image (what scripts/extract-ikconfig reads), or None."""
+    at = elf.find(b"IKCFG_ST")
+    if at < 0:
+        return None
+    try:
+        return gzip.GzipFile(fileobj=io.BytesIO(elf[at + 8:])).read().decode(errors="replace")
+    except (OSError, EOFError):
+        return None
+
+
+def parse_config(text):
+    values = {}
+    for line in text.splitlines():
+        m = re.match(r"^(CONFIG_[A-Za-z0-9_]+)=(.*)$", line)
+        if m:
+            values[m.group(1)] = m.group(2)
+    return values
+
+
+def missing_options(config, with_modules, elf_boot):
+    """What the config lacks for socklab, as 'CONFIG_X (what for)' texts."""
+    need = dict(REQUIRED)
+    if elf_boot:
+        need["CONFIG_PVH"] = ("booting the ELF vmlinux (give the bzImage instead, or set it)", False)
+    missing = []
+    for option, (what, module_ok) in need.items():
+        value = config.get(option)
+        if value == "y" or (value == "m" and module_ok and with_modules):
+            continue
+        why = "a module, and no --modules given" if value == "m" and module_ok else "=m, which will not do" if value == "m" else "not set"
+        missing.append("%s (%s: %s)" % (option, what, why))
+    return missing
+
+
+def custom_kernel(spec, cache):
+    """A kernel of the user's, {"image", "config", "modules"}: checked, and given a directory in the
+    cache as Debian's kernels have (vmlinux or the bzImage, root/lib/modules, root/boot/config)."""
+    path = os.path.abspath(spec["image"])
+    if not os.path.isfile(path):
+        raise Fail("--kernel " + spec["image"] + ": no such file: give the bzImage (arch/x86/boot/bzImage) or vmlinux of your build")
+    data = open(path, "rb").read()
+    elf_boot = data[:4] == b"\x7fELF"
+    elf = kernel_elf(path)
+    release = image_release(elf, path)
+    if spec.get("config"):
+        if not os.path.isfile(spec["config"]):
+            raise Fail("--config " + spec["config"] + ": no such file: give the kernel's .config")
+        config_text, source = open(spec["config"], errors="replace").read(), spec["config"]
+    else:
+        config_text, source = image_config(elf), path + " (CONFIG_IKCONFIG)"
+        if config_text is None:
+            raise Fail("--kernel " + spec["image"] + " holds no config (no CONFIG_IKCONFIG): give its .config with --config FILE")
+    modules = spec.get("modules")
+    if modules:
+        modules = os.path.abspath(modules)
+        for candidate in (modules, os.path.join(modules, "lib", "modules", release)):
+            if os.path.exists(os.path.join(candidate, "modules.dep")):
+                modules = candidate
+                break
+        else:
+            raise Fail("--modules " + spec["modules"] + " holds no modules.dep for " + release +
+                       ": give the INSTALL_MOD_PATH of `make modules_install`, or its lib/modules/" + release)
+    missing = missing_options(parse_config(config_text), bool(modules), elf_boot)
+    if missing:
+        raise Fail("kernel " + release + " (" + spec["image"] + ", config from " + source + ") lacks what socklab needs: " +
+                   ", ".join(missing) + ("; give its modules with --modules DIR, or" if any("--modules" in m for m in missing)
+                                         else ";") + " merge " + os.path.relpath(FRAGMENT) + " into its config and rebuild it")
+    digest = hashlib.sha256(data).hexdigest()[:12]
+    kdir = os.path.join(cache, "custom", release + "-" + digest)
+    root = os.path.join(kdir, "root")
+    os.makedirs(os.path.join(root, "lib", "modules"), exist_ok=True)
+    os.makedirs(os.path.join(root, "boot"), exist_ok=True)
+    link = os.path.join(root, "lib", "modules", release)
+    if os.path.lexists(link):
+        os.remove(link)
+    if modules:
+        os.symlink(modules, link)  # the guest sees the host's root: the link resolves there too
+    open(os.path.join(root, "boot", "config-" + release), "w").write(config_text)
+    image = os.path.join(kdir, "bzImage" if not elf_boot else "vmlinux")
+    shutil.copyfile(path, image)
+    return {"label": release, "release": release, "package": None, "custom": path, "kdir": kdir, "image": image}

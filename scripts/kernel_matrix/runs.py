@@ -100,7 +100,8 @@ def run_host(build, pairs, out):
     return {"wall_s": time.time() - start}
 
 
-def run_guest(build, pairs, out, kdir, release, slow, timeout, memory):
+def run_guest(build, pairs, out, kdir, release, slow, timeout, memory, image=None):
+    """image: what qemu boots (a bzImage, or a vmlinux through PVH); default the kdir's vmlinux."""
     shutil.rmtree(out, ignore_errors=True)
     os.makedirs(out)
     open(os.path.join(out, "suite.txt"), "w").write("".join("%s %s %s\n" % (s, key, split_key(key)[1]) for s, key in pairs))
@@ -114,7 +115,7 @@ def run_guest(build, pairs, out, kdir, release, slow, timeout, memory):
     argv = ["nice", "-n", "10", "qemu-system-x86_64", "-accel", "tcg,thread=multi", "-cpu", "max", "-smp", "1",
             "-m", memory, "-nodefaults", "-no-user-config", "-display", "none", "-no-reboot", "-nic", "none",
             "-serial", "file:" + os.path.join(out, "console.log"),
-            "-kernel", os.path.join(kdir, "vmlinux"), "-initrd", initramfs, "-append", append,
+            "-kernel", image or os.path.join(kdir, "vmlinux"), "-initrd", initramfs, "-append", append,
             "-virtfs", "local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap",
             "-virtfs", "local,path=" + out + ",mount_tag=results,security_model=none,multidevs=remap"]
     say(release + ": booting qemu (TCG, -smp 1, no network device) for %d variants" % len(pairs))
