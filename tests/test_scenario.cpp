@@ -145,6 +145,8 @@ TEST_CASE("mistakes in a description are named with their place") {
         {[](json& j) { j["sysctls"]["server"]["net.core.somaxconn"] = "queue"; }, "sysctls.server.net.core.somaxconn: in expression \"queue\": unknown name 'queue'"},
         {[](json& j) { j["variants"] = json::object(); }, "expected at least one variant"},
         {[](json& j) { j["let"]["backlog"] = 1; }, "already a parameter"},
+        {[](json& j) { j["variants"]["only"]["timeline"].push_back({{"ip", "client"}, {"args", "neigh replace {server.addr} dev {clinet.if} nud incomplete"}}); },
+         "timeline[4].args: unknown name {clinet.if} (known: {port}, {client.addr}"},
     };
     for (const auto& c : cases) {
         json j = minimal();

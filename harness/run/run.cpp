@@ -377,16 +377,18 @@ void Run::narrate_after(const Step& step) {
     out << std::flush;
 }
 
-// Names a script may use for the run's own addresses and interfaces, which differ run to run.
+// The names a command may use (command_names()), which differ run to run.
 std::string Run::fill_in(std::string text) const {
-    std::map<std::string, std::string> names{{"{port}", std::to_string(kServerPort)}};
-    for (const auto& side : kSides) {
-        names["{" + side + ".addr}"] = topology_->host(side).address;
-        names["{" + side + ".if}"] = topology_->host(side).ifname;
-        names["{" + side + ".mac}"] = topology_->host(side).mac;
+    for (const auto& name : command_names()) {
+        std::string value = std::to_string(kServerPort);
+        if (const size_t dot = name.find('.'); dot != std::string::npos) {
+            const Host& h = topology_->host(name.substr(0, dot));
+            const std::string field = name.substr(dot + 1);
+            value = field == "addr" ? h.address : field == "if" ? h.ifname : h.mac;
+        }
+        const std::string braced = "{" + name + "}";
+        for (size_t at; (at = text.find(braced)) != std::string::npos;) text.replace(at, braced.size(), value);
     }
-    for (const auto& [name, value] : names)
-        for (size_t at; (at = text.find(name)) != std::string::npos;) text.replace(at, name.size(), value);
     return text;
 }
 

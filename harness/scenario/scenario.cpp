@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <regex>
 #include <set>
 #include <sstream>
 
@@ -22,6 +23,12 @@ const Variant* Scenario::variant(const std::string& n) const {
     for (const auto& v : variants)
         if (v.name == n) return &v;
     return nullptr;
+}
+
+const std::vector<std::string>& command_names() {
+    static const std::vector<std::string> names{"port",       "client.addr", "server.addr", "client.if",
+                                                "server.if",  "client.mac",  "server.mac"};
+    return names;
 }
 
 std::string describe(const Step& step) {
@@ -114,7 +121,17 @@ Step read_step(const Reader& r, const json& written, const std::string& where) {
     } else if (verb == "nft" || verb == "ip") {
         const std::string key = verb == "nft" ? "script" : "args";
         r.keys(j, where, {verb, key}, {});
-        s.action = Command{verb, r.side(r.str(j[verb], w), w), r.str(j[key], where + "." + key)};
+        Command c{verb, r.side(r.str(j[verb], w), w), r.str(j[key], where + "." + key)};
+        // A misspelt name would reach nft or ip as it is, mid-run: refuse it here.
+        static const std::regex name(R"(\{([a-z_]+(\.[a-z_]+)?)\})");
+        for (std::sregex_iterator m(c.text.begin(), c.text.end(), name), end; m != end; ++m) {
+            const auto& known = command_names();
+            if (std::find(known.begin(), known.end(), (*m)[1].str()) != known.end()) continue;
+            std::string list;
+            for (const auto& k : known) list += (list.empty() ? "{" : ", {") + k + "}";
+            r.fail(where + "." + key, "unknown name " + (*m)[0].str() + " (known: " + list + ")");
+        }
+        s.action = c;
     }
     return s;
 }

@@ -52,6 +52,9 @@ struct Step {
 };
 // The step in one line, as the progress output and class mode say it.
 std::string describe(const Step& step);
+// What a command's text may name in braces, filled in by the run: "port", and for each side
+// "<side>.addr" (on the wire), "<side>.if" (its veth end), "<side>.mac" (that end's address).
+const std::vector<std::string>& command_names();
 // The checkpoint a step makes, or "".
 std::string checkpoint_of(const Step& step);
 
