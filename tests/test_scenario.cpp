@@ -55,6 +55,8 @@ TEST_CASE("expressions evaluate arithmetic over names") {
     CHECK(eval(" 2.5 ") == 2.5);
     CHECK(eval("floor(backlog / 4)") == 1);   // the kernel's backlog >> 2
     CHECK(eval("floor(-7 / 2)") == -4);
+    CHECK(eval("(backlog == 5) * 3 + (backlog != 5) * 7") == 3);  // a comparison in parentheses: 1 or 0
+    CHECK(eval("2 * (backlog < 1)") == 0);
 }
 
 TEST_CASE("bad expressions are rejected with the expression in the message") {

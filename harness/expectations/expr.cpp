@@ -89,7 +89,7 @@ private:
         skip_space();
         if (pos_ >= text_.size()) fail("it ends where a value was expected");
         if (accept('(')) {
-            double value = sum();
+            double value = comparison();  // "(a == 0) * n": a comparison in parentheses is 1 or 0
             if (!accept(')')) fail("missing ')'");
             return value;
         }
