@@ -53,10 +53,14 @@ TEST_CASE("expressions evaluate arithmetic over names") {
     CHECK(eval("max(1, 2, 7) * -2") == -14);
     CHECK(eval("(1 + 2) * 3 - 8 / 4") == 7);
     CHECK(eval(" 2.5 ") == 2.5);
+    CHECK(eval("floor(backlog / 4)") == 1);   // the kernel's backlog >> 2
+    CHECK(eval("floor(-7 / 2)") == -4);
+    CHECK(eval("(backlog == 5) * 3 + (backlog != 5) * 7") == 3);  // a comparison in parentheses: 1 or 0
+    CHECK(eval("2 * (backlog < 1)") == 0);
 }
 
 TEST_CASE("bad expressions are rejected with the expression in the message") {
-    for (const char* bad : {"", "backlog +", "1 / 0", "nosuch + 1", "min(1,", "pow(2, 3)", "3 $ 4", "((1)", "1 2"}) {
+    for (const char* bad : {"", "backlog +", "1 / 0", "nosuch + 1", "min(1,", "pow(2, 3)", "floor(1, 2)", "floor()", "3 $ 4", "((1)", "1 2"}) {
         INFO(bad);
         CHECK_THROWS_AS(eval(bad), ExprError);
     }

@@ -89,7 +89,7 @@ private:
         skip_space();
         if (pos_ >= text_.size()) fail("it ends where a value was expected");
         if (accept('(')) {
-            double value = sum();
+            double value = comparison();  // "(a == 0) * n": a comparison in parentheses is 1 or 0
             if (!accept(')')) fail("missing ')'");
             return value;
         }
@@ -119,10 +119,15 @@ private:
     }
     double call(const std::string& function) {
         if (function == "has") return has();
-        if (function != "min" && function != "max") fail("unknown function '" + function + "'");
+        if (function != "min" && function != "max" && function != "floor") fail("unknown function '" + function + "'");
         std::vector<double> args{sum()};
         while (accept(',')) args.push_back(sum());
         if (!accept(')')) fail("missing ')' after the arguments of " + function);
+        // floor(x): the kernel's integer division and shifts, e.g. floor(n / 4) for n >> 2.
+        if (function == "floor") {
+            if (args.size() != 1) fail("floor() takes one argument");
+            return std::floor(args.front());
+        }
         double result = args.front();
         for (double arg : args) result = function == "min" ? std::min(result, arg) : std::max(result, arg);
         return result;
