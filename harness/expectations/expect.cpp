@@ -87,17 +87,22 @@ std::map<std::string, Connection> connections_of(const Observations& seen, const
     return by_key;
 }
 
-// A rule's schedule from a side's sysctls; "established" also takes the socket option
-// tcp_user_timeout (ms) from the scenario's parameter of that name, when it has one.
+// A rule's schedule from a side's sysctls; "established", "persist" and "persist_silent" also
+// take the socket option tcp_user_timeout (ms) from the scenario's parameter of that name, when it
+// has one, and "persist" (the peer answers every probe, so no end of its own) lists as many probes
+// as the parameter `probes` says (1 without it).
 Schedule rule_schedule(const std::string& rule, const Sysctls& sysctls, const Lookup& lookup, int hz) {
     if (rule == "syn_sent") return syn_sent_schedule(sysctls);
     if (rule == "syn_recv") return syn_recv_schedule(sysctls);
-    return established_schedule(sysctls, lookup("tcp_user_timeout").value_or(0.0) / 1000.0, hz);
+    const double user_timeout = lookup("tcp_user_timeout").value_or(0.0) / 1000.0;
+    if (rule == "persist") return persist_schedule(sysctls, user_timeout, hz, true, static_cast<int>(lookup("probes").value_or(1.0)));
+    if (rule == "persist_silent") return persist_schedule(sysctls, user_timeout, hz, false);
+    return established_schedule(sysctls, user_timeout, hz);
 }
-const std::set<std::string> kRules{"syn_sent", "syn_recv", "established"};
+const std::set<std::string> kRules{"syn_sent", "syn_recv", "established", "persist", "persist_silent"};
 
 std::string rule(const Reader& r, const std::string& word, const std::string& where) {
-    if (!kRules.count(word)) r.fail(where, "unknown rule \"" + word + "\" (syn_sent, syn_recv, established)");
+    if (!kRules.count(word)) r.fail(where, "unknown rule \"" + word + "\" (syn_sent, syn_recv, established, persist, persist_silent)");
     return word;
 }
 
@@ -423,12 +428,14 @@ public:
         const Schedule schedule = rule_schedule(rule_, seen.sysctls.at(side), lookup, timing.hz);
         std::vector<double> intervals;
         for (size_t i = 0; i < schedule.retransmits.size(); ++i)
-            intervals.push_back(schedule.retransmits[i] - (i ? schedule.retransmits[i - 1] : 0.0));
-        // Copies of one segment: same ports and sequence number.
+            intervals.push_back(schedule.retransmits[i] - (i ? schedule.retransmits[i - 1] : schedule.first));
+        // Copies of one segment: same ports, sequence number and length (a bare ACK and the data
+        // segment after it share a sequence number, and are not copies of each other).
         std::map<std::string, std::vector<int64_t>> sends;
         for (const auto& s : seen.segments)
             if (seen.side_of(s.src) == side && s.flags == flags_)
-                sends[std::to_string(s.sport) + ">" + std::to_string(s.dport) + "#" + std::to_string(s.seq)].push_back(s.time_ns);
+                sends[std::to_string(s.sport) + ">" + std::to_string(s.dport) + "#" + std::to_string(s.seq) + "+" +
+                      std::to_string(s.len)].push_back(s.time_ns);
         int complete = 0;
         std::vector<std::string> problems;
         std::string counts;
@@ -461,6 +468,7 @@ public:
         std::ostringstream expected;
         expected << want.shown << " connections with " << intervals.size() << " retransmits at +";
         for (size_t i = 0; i < schedule.retransmits.size(); ++i) expected << (i ? ", " : "") << schedule.retransmits[i];
+        if (schedule.first > 0) expected << " after the rule's start, the first copy at +" << schedule.first;
         expected << " s (" << rule_ << " rule from the " << side << "'s sysctls, HZ=" << timing.hz << ")";
         o.expected = expected.str();
         o.passed = problems.empty();
@@ -690,6 +698,8 @@ public:
             timer = value_of(timer_, lookup);
             win = timer_window(timer.number, timing.hz, timing.slack + seen.poll_interval);
         }
+        // A checkpoint as the start is taken when a polled "until" noticed it: up to a poll late.
+        if (from_.kind == "checkpoint") win.lo -= seen.poll_interval;
         Outcome o;
         std::ostringstream expected;
         expected << timer.shown << " s from " << from_.text << " to " << to_.text << " (window " << win.lo << " to " << win.hi << " s)";
