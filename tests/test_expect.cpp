@@ -179,6 +179,11 @@ TEST_CASE("packets: where conditions on each segment's own numbers") {
     CHECK_THAT(o.expected, Catch::Contains("where len == 0, seq == una - 1"));
     CHECK(one({{"packets", "client S"}, {"at_least", 6}, {"why", "w"}}, seen).passed);
     CHECK_FALSE(one({{"packets", "client S"}, {"at_least", 13}, {"why", "w"}}, seen).passed);
+    // A packet moment may carry the same conditions: the first segment that meets them.
+    Outcome gap = one({{"interval", "packet server . where win == 0 > packet client . where len == 0"}, {"timer", 0.2}, {"why", "w"}}, seen);
+    CHECK(gap.passed);
+    CHECK(gap.observed == "0.2 s");
+    CHECK_FALSE(one({{"interval", "packet server . where win == 0 > packet client . where len == 0"}, {"timer", 1}, {"why", "w"}}, seen).passed);
 }
 
 TEST_CASE("trace: tcp_send_reset's reason") {

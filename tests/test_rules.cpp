@@ -106,3 +106,42 @@ TEST_CASE("rule values for client data follow the tcp_user_timeout parameter") {
     CHECK(with["established.timeout"] < without["established.timeout"]);
     CHECK(rule_values(client, {})["established.timeout"] == without["established.timeout"]);
 }
+
+TEST_CASE("zero-window probes: doubling from max(RTO, 200 ms), backoff capped at tcp_retries2") {
+    // Measured (6.18, HZ=250, route quickack at the reader): the window closes at 0, probes at
+    // +0.208, 0.636, 1.472 s; the silent reader's writer (tcp_retries2 3) gives up at about 3.13 s.
+    Sysctls client{{"net.ipv4.tcp_retries2", 3}};
+    Schedule silent = persist_schedule(client, 0, 250, false);
+    CHECK(silent.first == Approx(0.204));  // tcp_rto_min + 1 jiffy, above TCP_RTO_MIN
+    REQUIRE(silent.retransmits.size() == 2);  // three probes in all
+    CHECK(silent.retransmits[0] == Approx(0.612));
+    CHECK(silent.retransmits[1] == Approx(1.428));
+    CHECK(silent.give_up == Approx(3.06));    // the timer after the 3rd probe: 15 x 204 ms
+    CHECK(silent.chain.size() == 4);
+    Window w = chain_window(silent.chain, silent.give_up, 250, 0.06);
+    CHECK(w.lo < 3.13);
+    CHECK(w.hi > 3.13);
+    // Answered probes never end it: the backoff stops growing at tcp_retries2 (8 x base).
+    Schedule answered = persist_schedule(client, 0, 250, true, 6);
+    REQUIRE(answered.retransmits.size() == 5);
+    CHECK(answered.retransmits[2] - answered.retransmits[1] == Approx(8 * 0.204));
+    CHECK(answered.retransmits[4] - answered.retransmits[3] == Approx(8 * 0.204));
+    CHECK(answered.give_up == 0);
+    // A lower tcp_rto_min does not lower the base: tcp_probe0_base() keeps TCP_RTO_MIN.
+    Sysctls fast{{"net.ipv4.tcp_retries2", 3}, {"net.ipv4.tcp_rto_min_us", 5000}};
+    CHECK(persist_schedule(fast, 0, 250, false).first == Approx(0.2));
+    // The RTO cap: tcp_rto_max_ms where the kernel has it.
+    Sysctls capped{{"net.ipv4.tcp_retries2", 8}, {"net.ipv4.tcp_rto_max_ms", 1000}};
+    Schedule c = persist_schedule(capped, 0, 250, false);
+    CHECK(c.retransmits.back() - c.retransmits[c.retransmits.size() - 2] == Approx(1.0));
+    // TCP_USER_TIMEOUT: counted from the first probe, answered or not; the last timer is clamped.
+    Schedule u = persist_schedule(client, 1.0, 250, true, 10);
+    CHECK(u.give_up == Approx(1.204));
+    CHECK(u.retransmits.size() == 1);  // +0.612; the next (1.428) would come after the deadline
+    CHECK(persist_schedule(client, 1.0, 250, false).give_up == Approx(1.204));
+    auto v = rule_values(client, {}, {{"probes", 4}});
+    CHECK(v["persist.first"] == Approx(0.204));
+    CHECK(v["persist.probes"] == 3);
+    CHECK(v["persist.timeout"] == Approx(3.06));
+    CHECK(v["persist.at"] == Approx(3.06));  // the 4th answered probe: 15 x 204 ms
+}

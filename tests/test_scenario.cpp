@@ -308,6 +308,16 @@ TEST_CASE("holds expectations and observed names, and until may wait for a timer
         {{"call", "client send"}, {"ret", "calls.end.client.send.count"}, {"count", 1}, {"why", "w"}});
     Scenario s = parse_scenario(j.dump(), "demo/scenario.json");
     CHECK(std::get<Until>(s.variants[0].steps.back().action).timer == "probe");
+    {  // until may also wait for a counter of the side's namespace to reach a value
+        json c = minimal();
+        c["variants"]["only"]["timeline"].push_back({{"until", "client TcpExt.TCPWinProbe"}, {"at_least", 3}, {"within", 5}});
+        const Until u = std::get<Until>(parse_scenario(c.dump(), "demo/scenario.json").variants[0].steps.back().action);
+        CHECK(u.counter == "TcpExt.TCPWinProbe");
+        CHECK(u.count == "3");
+        CHECK(u.state.empty());
+        c["variants"]["only"]["timeline"].back()["count"] = 1;
+        CHECK_THAT(error_of(c), Catch::Contains("unknown key \"count\""));
+    }
     CHECK(s.variants[0].expect.at(1)->kind == "holds");
 
     const Names names(s);

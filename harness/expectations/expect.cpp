@@ -87,17 +87,22 @@ std::map<std::string, Connection> connections_of(const Observations& seen, const
     return by_key;
 }
 
-// A rule's schedule from a side's sysctls; "established" also takes the socket option
-// tcp_user_timeout (ms) from the scenario's parameter of that name, when it has one.
+// A rule's schedule from a side's sysctls; "established", "persist" and "persist_silent" also
+// take the socket option tcp_user_timeout (ms) from the scenario's parameter of that name, when it
+// has one, and "persist" (the peer answers every probe, so no end of its own) lists as many probes
+// as the parameter `probes` says (1 without it).
 Schedule rule_schedule(const std::string& rule, const Sysctls& sysctls, const Lookup& lookup, int hz) {
     if (rule == "syn_sent") return syn_sent_schedule(sysctls);
     if (rule == "syn_recv") return syn_recv_schedule(sysctls);
-    return established_schedule(sysctls, lookup("tcp_user_timeout").value_or(0.0) / 1000.0, hz);
+    const double user_timeout = lookup("tcp_user_timeout").value_or(0.0) / 1000.0;
+    if (rule == "persist") return persist_schedule(sysctls, user_timeout, hz, true, static_cast<int>(lookup("probes").value_or(1.0)));
+    if (rule == "persist_silent") return persist_schedule(sysctls, user_timeout, hz, false);
+    return established_schedule(sysctls, user_timeout, hz);
 }
-const std::set<std::string> kRules{"syn_sent", "syn_recv", "established"};
+const std::set<std::string> kRules{"syn_sent", "syn_recv", "established", "persist", "persist_silent"};
 
 std::string rule(const Reader& r, const std::string& word, const std::string& where) {
-    if (!kRules.count(word)) r.fail(where, "unknown rule \"" + word + "\" (syn_sent, syn_recv, established)");
+    if (!kRules.count(word)) r.fail(where, "unknown rule \"" + word + "\" (syn_sent, syn_recv, established, persist, persist_silent)");
     return word;
 }
 
@@ -368,6 +373,24 @@ private:
     std::string count_;
 };
 
+// A segment's own names in a condition ("where"), as Wireshark shows them (relative_numbers()).
+const std::set<std::string> kSegmentNames{"len", "win", "seq", "ack", "una"};
+
+// True when the segment meets every condition (expressions over kSegmentNames and `lookup`'s names).
+bool segment_meets(const Segment& s, const Relative& n, const std::vector<std::string>& conditions, const Lookup& lookup) {
+    const Lookup fields = [&](const std::string& name) -> std::optional<double> {
+        if (name == "len") return s.len;
+        if (name == "win") return static_cast<double>(n.window);
+        if (name == "seq") return n.seq;
+        if (name == "ack") return n.ack;
+        if (name == "una") return n.una;
+        return lookup(name);
+    };
+    for (const auto& c : conditions)
+        if (evaluate(c, fields) == 0) return false;
+    return true;
+}
+
 // {"packets": "server F.", "count": 1}: segments with exactly those flags sent by the side.
 class PacketsExpectation : public Expectation {
 public:
@@ -398,7 +421,7 @@ public:
             from_side[flags_text(s.flags)]++;
             if (s.flags != flags_) continue;
             ++flagged;
-            if (!meets(s, numbers[i], lookup)) continue;
+            if (!segment_meets(s, numbers[i], where_, lookup)) continue;
             ++count;
             o.at = seen.seconds(s.time_ns);
         }
@@ -418,22 +441,6 @@ public:
     }
 
 private:
-    // A segment's own names in `where`, as Wireshark shows them (relative_numbers()).
-    inline static const std::set<std::string> kSegmentNames{"len", "win", "seq", "ack", "una"};
-
-    bool meets(const Segment& s, const Relative& n, const Lookup& lookup) const {
-        const Lookup fields = [&](const std::string& name) -> std::optional<double> {
-            if (name == "len") return s.len;
-            if (name == "win") return static_cast<double>(n.window);
-            if (name == "seq") return n.seq;
-            if (name == "ack") return n.ack;
-            if (name == "una") return n.una;
-            return lookup(name);
-        };
-        for (const auto& c : where_)
-            if (evaluate(c, fields) == 0) return false;
-        return true;
-    }
     std::string conditions_text() const {
         std::string text;
         for (const auto& c : where_) text += (text.empty() ? " where " : ", ") + c;
@@ -463,12 +470,14 @@ public:
         const Schedule schedule = rule_schedule(rule_, seen.sysctls.at(side), lookup, timing.hz);
         std::vector<double> intervals;
         for (size_t i = 0; i < schedule.retransmits.size(); ++i)
-            intervals.push_back(schedule.retransmits[i] - (i ? schedule.retransmits[i - 1] : 0.0));
-        // Copies of one segment: same ports and sequence number.
+            intervals.push_back(schedule.retransmits[i] - (i ? schedule.retransmits[i - 1] : schedule.first));
+        // Copies of one segment: same ports, sequence number and length (a bare ACK and the data
+        // segment after it share a sequence number, and are not copies of each other).
         std::map<std::string, std::vector<int64_t>> sends;
         for (const auto& s : seen.segments)
             if (seen.side_of(s.src) == side && s.flags == flags_)
-                sends[std::to_string(s.sport) + ">" + std::to_string(s.dport) + "#" + std::to_string(s.seq)].push_back(s.time_ns);
+                sends[std::to_string(s.sport) + ">" + std::to_string(s.dport) + "#" + std::to_string(s.seq) + "+" +
+                      std::to_string(s.len)].push_back(s.time_ns);
         int complete = 0;
         std::vector<std::string> problems;
         std::string counts;
@@ -501,6 +510,7 @@ public:
         std::ostringstream expected;
         expected << want.shown << " connections with " << intervals.size() << " retransmits at +";
         for (size_t i = 0; i < schedule.retransmits.size(); ++i) expected << (i ? ", " : "") << schedule.retransmits[i];
+        if (schedule.first > 0) expected << " after the rule's start, the first copy at +" << schedule.first;
         expected << " s (" << rule_ << " rule from the " << side << "'s sysctls, HZ=" << timing.hz << ")";
         o.expected = expected.str();
         o.passed = problems.empty();
@@ -665,10 +675,11 @@ private:
 struct Moment {
     std::string kind, side, a, b;
     std::string text;
+    std::vector<std::string> where;  // packet moments: "packet SIDE FLAGS where COND", the first such segment
 
     static Moment read(const Reader& r, const std::string& text, const std::string& where, const std::set<std::string>& checkpoints) {
         const auto w = words(text);
-        Moment m{w.empty() ? "" : w[0], "", "", "", text};
+        Moment m{w.empty() ? "" : w[0], "", "", "", text, {}};
         if (m.kind == "checkpoint" && w.size() == 2) {
             if (!checkpoints.count(w[1])) r.fail(where, "no step makes checkpoint \"" + w[1] + "\"");
             m.a = w[1];
@@ -679,16 +690,17 @@ struct Moment {
         } else if (m.kind == "call" && w.size() == 3) {
             m.side = r.side(w[1], where);
             r.program_name(m.side, "calls", m.a = w[2], where);
-        } else if (m.kind == "packet" && w.size() == 3) {
+        } else if (m.kind == "packet" && (w.size() == 3 || (w.size() > 4 && w[3] == "where"))) {
             m.side = r.side(w[1], where);
             r.flags(m.a = w[2], where);
+            if (w.size() > 4) m.where.push_back(r.with_more_names(kSegmentNames).expr(json(text.substr(text.find(" where ") + 7)), where));
         } else {
-            r.fail(where, "a moment is \"checkpoint NAME\", \"transition SIDE OLD>NEW\", \"call SIDE NAME\" or \"packet SIDE FLAGS\"");
+            r.fail(where, "a moment is \"checkpoint NAME\", \"transition SIDE OLD>NEW\", \"call SIDE NAME\" or \"packet SIDE FLAGS [where CONDITION]\"");
         }
         return m;
     }
 
-    std::optional<int64_t> time(const Observations& seen) const {
+    std::optional<int64_t> time(const Observations& seen, const Lookup& lookup) const {
         if (kind == "checkpoint") {
             if (const Checkpoint* c = seen.checkpoint(a)) return c->time_ns;
         } else if (kind == "transition") {
@@ -700,8 +712,11 @@ struct Moment {
                 if (ev.side == side && ev.body.value("call", "") == a) return ev.time_ns;
         } else if (kind == "packet") {
             const uint8_t flags = parse_flags(a).value_or(0);
-            for (const auto& s : seen.segments)
-                if (seen.side_of(s.src) == side && s.flags == flags) return s.time_ns;
+            const std::vector<Relative> numbers = relative_numbers(seen.segments);
+            for (size_t i = 0; i < seen.segments.size(); ++i) {
+                const Segment& s = seen.segments[i];
+                if (seen.side_of(s.src) == side && s.flags == flags && segment_meets(s, numbers[i], where, lookup)) return s.time_ns;
+            }
         }
         return std::nullopt;
     }
@@ -746,11 +761,13 @@ public:
             timer = value_of(timer_, lookup);
             win = timer_window(timer.number, timing.hz, timing.slack + seen.poll_interval);
         }
+        // A checkpoint as the start is taken when a polled "until" noticed it: up to a poll late.
+        if (from_.kind == "checkpoint") win.lo -= seen.poll_interval;
         Outcome o;
         std::ostringstream expected;
         expected << timer.shown << " s from " << from_.text << " to " << to_.text << " (window " << win.lo << " to " << win.hi << " s)";
         o.expected = expected.str();
-        const auto start = from_.time(seen), end = to_.time(seen);
+        const auto start = from_.time(seen, lookup), end = to_.time(seen, lookup);
         if (!start || !end) {
             o.observed = (!start ? from_.text : to_.text) + " never happened";
             if (!seen.traced && (from_.kind == "transition" || to_.kind == "transition")) {

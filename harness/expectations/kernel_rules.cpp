@@ -99,6 +99,34 @@ Schedule established_schedule(const Sysctls& sender, double user_timeout, int hz
     }
 }
 
+Schedule persist_schedule(const Sysctls& sender, double user_timeout, int hz, bool answered, int horizon) {
+    const double jiffy = 1.0 / hz;
+    const double rto_min_jiffies = std::floor(static_cast<double>(get(sender, "net.ipv4.tcp_rto_min_us", 200000)) * hz / 1e6);
+    const double rto_max = static_cast<double>(get(sender, "net.ipv4.tcp_rto_max_ms", 120000)) / 1000.0;
+    const long retries2 = get(sender, "net.ipv4.tcp_retries2", 15);
+    const double base = std::max((rto_min_jiffies + 1) * jiffy, std::ceil(0.2 * hz) * jiffy);  // tcp_probe0_base
+    Schedule s;
+    s.first = base;
+    s.chain = {base};
+    const double stamp = base;  // icsk_probes_tstamp: the first probe timer's run
+    const double deadline = stamp + std::ceil(user_timeout * hz - 1e-9) * jiffy;  // msecs_to_jiffies
+    double now = base;
+    for (long probes = 1;; ++probes) {
+        const long backoff = std::min({probes, retries2, 10L});  // tcp_send_probe0; tcp_probe0_when's cap
+        double next = now + std::min(base * static_cast<double>(1L << backoff), rto_max);
+        if (user_timeout > 0 && next >= deadline) next = deadline;  // clamped to the user timeout
+        s.chain.push_back(next - now);
+        const bool timed_out = user_timeout > 0 && next >= deadline;
+        if (timed_out || (!answered && probes >= retries2) || (answered && user_timeout <= 0 && probes >= horizon)) {
+            s.give_up = timed_out || !answered ? next : 0;
+            if (!timed_out && answered) s.chain.pop_back();
+            return s;
+        }
+        s.retransmits.push_back(next);
+        now = next;
+    }
+}
+
 Window chain_window(const std::vector<double>& timers, double total, int hz, double slack) {
     Window w{total, total + slack};
     for (double t : timers) {
@@ -161,14 +189,25 @@ std::map<std::string, double> rule_values(const Sysctls& client, const Sysctls& 
                                           const std::map<std::string, double>& options) {
     Schedule syn = syn_sent_schedule(client), synack = syn_recv_schedule(server);
     auto user_timeout = options.find("tcp_user_timeout");
-    Schedule data = established_schedule(client, user_timeout == options.end() ? 0.0 : user_timeout->second / 1000.0, kernel_hz());
+    const double option = user_timeout == options.end() ? 0.0 : user_timeout->second / 1000.0;
+    Schedule data = established_schedule(client, option, kernel_hz());
+    Schedule silent = persist_schedule(client, option, kernel_hz(), false);
+    auto probes = options.find("probes");
+    const int nth = probes == options.end() ? 1 : std::max(1, static_cast<int>(probes->second));
+    Schedule answered = persist_schedule(client, option, kernel_hz(), true, nth);
+    const size_t sent = answered.retransmits.size() + 1;  // the probes before any give-up
+    const double at = static_cast<size_t>(nth) <= sent ? (nth == 1 ? answered.first : answered.retransmits[nth - 2]) : answered.give_up;
     return {{"syn_sent.retransmits", static_cast<double>(syn.retransmits.size())},
             {"syn_sent.timeout", syn.give_up},
             {"syn_recv.retransmits", static_cast<double>(synack.retransmits.size())},
             {"syn_recv.first", synack.retransmits.empty() ? synack.give_up : synack.retransmits.front()},
             {"syn_recv.lifetime", synack.give_up},
             {"established.retransmits", static_cast<double>(data.retransmits.size())},
-            {"established.timeout", data.give_up}};
+            {"established.timeout", data.give_up},
+            {"persist.first", silent.first},
+            {"persist.probes", static_cast<double>(silent.retransmits.size() + 1)},
+            {"persist.timeout", silent.give_up},
+            {"persist.at", at}};
 }
 
 }  // namespace socklab

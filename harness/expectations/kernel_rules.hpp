@@ -16,6 +16,10 @@ struct Schedule {
     // The successive kernel timers whose expiries add up to give_up, when that is not simply one
     // timer per retransmit and one more (empty: the gaps of retransmits, then give_up).
     std::vector<double> chain;
+    // Seconds after the rule's starting moment of the first transmission, when the rule starts
+    // before it (persist: the window closes, the first probe follows); retransmits and give_up
+    // are counted from the starting moment too, and chain includes this first timer.
+    double first = 0;
 };
 
 // Client SYNs (net/ipv4/tcp_timer.c: tcp_write_timeout, tcp_retransmit_timer, tcp_model_timeout).
@@ -44,6 +48,25 @@ Schedule syn_recv_schedule(const Sysctls& server);
 //   tcp_model_timeout(tcp_retries2, TCP_RTO_MIN) after retrans_stamp (one jiffy early allowed).
 // Times are seconds after the send; `chain` holds the timers that lead to give_up.
 Schedule established_schedule(const Sysctls& sender, double user_timeout, int hz);
+
+// Zero-window probes of a sender whose peer advertised a zero window (net/ipv4/tcp_timer.c:
+// tcp_probe_timer; tcp_output.c: tcp_send_probe0; include/net/tcp.h: tcp_probe0_base,
+// tcp_probe0_when), in seconds after the ACK that closed the window (tcp_check_probe_timer() arms
+// the timer then, nothing being in flight):
+// - the base is max(icsk_rto, TCP_RTO_MIN): the RTO as established_schedule() has it on a veth
+//   (tcp_rto_min + 1 jiffy), but never below the constant 200 ms, whatever tcp_rto_min_us says;
+// - the first probe goes out one base after the window closed; after probe k the backoff is
+//   min(k, tcp_retries2) (tcp_send_probe0 stops raising icsk_backoff there) and the next timer is
+//   base << backoff, at most TCP_RTO_MAX (net.ipv4.tcp_rto_max_ms where the kernel has it);
+// - `answered`: the peer answers each probe (with its zero window). Its ACK re-arms the same
+//   timer (tcp_ack_probe) and resets icsk_probes_out, so tcp_retries2 never ends the connection
+//   (RFC 1122 4.2.2.17); the schedule then lists `horizon` probes and never gives up on its own.
+//   Silent peer: the timer that finds icsk_probes_out >= tcp_retries2 ends the connection
+//   (tcp_write_err: ETIMEDOUT), i.e. the one after the tcp_retries2-th probe;
+// - TCP_USER_TIMEOUT (`user_timeout` s, 0: unset): icsk_probes_tstamp is the first probe's time;
+//   every later timer is clamped so that one fires user_timeout after it
+//   (tcp_clamp_probe0_to_user_timeout), and that one ends the connection, answered or not.
+Schedule persist_schedule(const Sysctls& sender, double user_timeout, int hz, bool answered, int horizon = 0);
 
 // When a kernel timer armed for `interval` seconds can be seen to fire. msecs_to_jiffies rounds up
 // and the timer is armed at a jiffy boundary (up to one jiffy early against wall time); the timer
@@ -76,6 +99,9 @@ double machine_slow_factor(const char* value);
 // "established.retransmits" and "established.timeout": the client's data (established_schedule,
 // at this kernel's HZ) with the socket option `tcp_user_timeout` (ms) taken from `options` (a
 // scenario's parameters; absent or 0: tcp_retries2 decides).
+// "persist.first" (the first zero-window probe after the window closed), "persist.probes" and
+// "persist.timeout" for a silent peer (persist_schedule, same option), and "persist.at" (when
+// the probe numbered by the parameter `probes` goes out, the peer answering).
 std::map<std::string, double> rule_values(const Sysctls& client, const Sysctls& server,
                                           const std::map<std::string, double>& options = {});
 

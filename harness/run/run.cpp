@@ -318,6 +318,19 @@ void Run::play(const Command& command, const std::string& where) {
 
 void Run::play(const Until& until, const std::string&) {
     const double count = eval(until.count), within = eval(until.within);
+    if (!until.counter.empty()) {
+        const std::string what = until.side + " " + until.counter + " >= " + std::to_string(std::llround(count));
+        say("until " + what + " (kernel timers: up to " + format_seconds(within) + ")");
+        pump_until(
+            [&] {
+                const Counters now = read_counters(topology_->host(until.side).netns);
+                auto it = now.find(until.counter);
+                return it != now.end() && static_cast<double>(it->second) >= count;
+            },
+            within, what);
+        if (!until.checkpoint.empty()) play(Snapshot{until.checkpoint}, "");
+        return;
+    }
     std::ostringstream what;
     what << until.side << " has " << count << " " << until.state << " sockets" << (until.timer.empty() ? "" : " with timer " + until.timer);
     say("until " + what.str() + " (kernel timers: up to " + format_seconds(within) + ")");

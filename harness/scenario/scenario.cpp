@@ -40,6 +40,7 @@ std::string describe(const Step& step) {
         std::string operator()(const Release& r) const { return "release " + r.side + " " + r.name; }
         std::string operator()(const Snapshot& c) const { return "checkpoint " + c.name; }
         std::string operator()(const Until& u) const {
+            if (!u.counter.empty()) return "wait until the " + u.side + "'s " + u.counter + " is at least " + u.count;
             return "wait until the " + u.side + " has " + u.count + " " + u.state + " sockets" +
                    (u.timer.empty() ? "" : " with timer " + u.timer);
         }
@@ -110,11 +111,18 @@ Step read_step(const Reader& r, const json& written, const std::string& where) {
         r.keys(j, where, {"checkpoint"}, {});
         s.action = Snapshot{r.str(j["checkpoint"], w)};
     } else if (verb == "until") {
-        r.keys(j, where, {"until", "count", "within"}, {"timer", "checkpoint"});
         const auto ws = words(r.str(j["until"], w));
-        if (ws.size() != 2) r.fail(w, "write \"<side> <STATE>\", e.g. \"server TIME_WAIT\"");
+        if (ws.size() != 2) r.fail(w, "write \"<side> <STATE>\" or \"<side> TcpExt.<Name>\", e.g. \"server TIME_WAIT\"");
+        if (ws[1].find('.') != std::string::npos) {  // a counter: at_least, no timer
+            r.keys(j, where, {"until", "at_least", "within"}, {"checkpoint"});
+            Until u{r.side(ws[0], w), "", "", r.expr(j["at_least"], where + ".at_least"), r.expr(j["within"], where + ".within"), "", ws[1]};
+            if (j.contains("checkpoint")) u.checkpoint = r.str(j["checkpoint"], where + ".checkpoint");
+            s.action = u;
+            return s;
+        }
+        r.keys(j, where, {"until", "count", "within"}, {"timer", "checkpoint"});
         Until u{r.side(ws[0], w), r.state(ws[1], w), "", r.expr(j["count"], where + ".count"),
-                r.expr(j["within"], where + ".within"), ""};
+                r.expr(j["within"], where + ".within"), "", ""};
         if (j.contains("timer")) u.timer = r.timer(j["timer"], where + ".timer");
         if (j.contains("checkpoint")) u.checkpoint = r.str(j["checkpoint"], where + ".checkpoint");
         s.action = u;

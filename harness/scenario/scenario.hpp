@@ -38,6 +38,9 @@ struct Snapshot {     // {"checkpoint": "held"}: sock_diag, counters and fd owne
 };
 struct Until {        // {"until": "server TIME_WAIT", "count": 1, "within": 5, "checkpoint": "held"}
     std::string side, state, timer, count, within, checkpoint;  // timer, checkpoint: optional
+    // {"until": "client TcpExt.TCPWinProbe", "at_least": 3, ...}: a counter of the side's
+    // namespace instead of a socket state (`counter` set, `state` and `timer` empty; count holds at_least).
+    std::string counter;
 };
 struct Command {      // {"nft": "server", "script": "..."} or {"ip": "server", "args": "..."}
     std::string tool, side, text;  // text: with {client.addr}, {server.if}, {port}... to fill in
