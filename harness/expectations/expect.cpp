@@ -605,14 +605,16 @@ private:
 };
 
 // A moment of the run: "checkpoint NAME", "transition SIDE OLD>NEW", "call SIDE NAME" (its first
-// call), "packet SIDE FLAGS" (the first such segment).
+// call), "packet SIDE FLAGS" (the first such segment) or "packet SIDE FLAGS#N" (the Nth, from 1;
+// N an expression without spaces, e.g. "packet client P.#2*rounds").
 struct Moment {
     std::string kind, side, a, b;
     std::string text;
+    std::string nth;  // packet: which such segment, an expression ("" is the first)
 
     static Moment read(const Reader& r, const std::string& text, const std::string& where, const std::set<std::string>& checkpoints) {
         const auto w = words(text);
-        Moment m{w.empty() ? "" : w[0], "", "", "", text};
+        Moment m{w.empty() ? "" : w[0], "", "", "", text, ""};
         if (m.kind == "checkpoint" && w.size() == 2) {
             if (!checkpoints.count(w[1])) r.fail(where, "no step makes checkpoint \"" + w[1] + "\"");
             m.a = w[1];
@@ -625,14 +627,19 @@ struct Moment {
             r.program_name(m.side, "calls", m.a = w[2], where);
         } else if (m.kind == "packet" && w.size() == 3) {
             m.side = r.side(w[1], where);
-            r.flags(m.a = w[2], where);
+            const size_t hash = w[2].find('#');
+            r.flags(m.a = w[2].substr(0, hash), where);
+            if (hash != std::string::npos) {
+                if (hash + 1 == w[2].size()) r.fail(where, "write \"packet SIDE FLAGS#N\": N counts such segments from 1");
+                m.nth = r.expr(nlohmann::json(w[2].substr(hash + 1)), where);
+            }
         } else {
-            r.fail(where, "a moment is \"checkpoint NAME\", \"transition SIDE OLD>NEW\", \"call SIDE NAME\" or \"packet SIDE FLAGS\"");
+            r.fail(where, "a moment is \"checkpoint NAME\", \"transition SIDE OLD>NEW\", \"call SIDE NAME\" or \"packet SIDE FLAGS[#N]\"");
         }
         return m;
     }
 
-    std::optional<int64_t> time(const Observations& seen) const {
+    std::optional<int64_t> time(const Observations& seen, const Lookup& lookup) const {
         if (kind == "checkpoint") {
             if (const Checkpoint* c = seen.checkpoint(a)) return c->time_ns;
         } else if (kind == "transition") {
@@ -644,8 +651,11 @@ struct Moment {
                 if (ev.side == side && ev.body.value("call", "") == a) return ev.time_ns;
         } else if (kind == "packet") {
             const uint8_t flags = parse_flags(a).value_or(0);
+            const double n = nth.empty() ? 1.0 : evaluate(nth, lookup);
+            if (n < 1 || n != std::floor(n)) throw ExprError("in moment \"" + text + "\": the segment's number is " + fmt(n) + ", not 1, 2, ...");
+            long left = static_cast<long>(n);
             for (const auto& s : seen.segments)
-                if (seen.side_of(s.src) == side && s.flags == flags) return s.time_ns;
+                if (seen.side_of(s.src) == side && s.flags == flags && --left == 0) return s.time_ns;
         }
         return std::nullopt;
     }
@@ -694,7 +704,7 @@ public:
         std::ostringstream expected;
         expected << timer.shown << " s from " << from_.text << " to " << to_.text << " (window " << win.lo << " to " << win.hi << " s)";
         o.expected = expected.str();
-        const auto start = from_.time(seen), end = to_.time(seen);
+        const auto start = from_.time(seen, lookup), end = to_.time(seen, lookup);
         if (!start || !end) {
             o.observed = (!start ? from_.text : to_.text) + " never happened";
             if (!seen.traced && (from_.kind == "transition" || to_.kind == "transition")) {
