@@ -157,6 +157,13 @@ double machine_slow_factor(const char* value) {
     return factor;
 }
 
+double delack_min(int hz) { return static_cast<double>(hz / 25) / hz; }
+
+long pingpong_thresh(const Sysctls& receiver) {
+    auto it = receiver.find("net.ipv4.tcp_pingpong_thresh");
+    return it == receiver.end() ? 1 : it->second;
+}
+
 std::map<std::string, double> rule_values(const Sysctls& client, const Sysctls& server,
                                           const std::map<std::string, double>& options) {
     Schedule syn = syn_sent_schedule(client), synack = syn_recv_schedule(server);
@@ -168,7 +175,9 @@ std::map<std::string, double> rule_values(const Sysctls& client, const Sysctls& 
             {"syn_recv.first", synack.retransmits.empty() ? synack.give_up : synack.retransmits.front()},
             {"syn_recv.lifetime", synack.give_up},
             {"established.retransmits", static_cast<double>(data.retransmits.size())},
-            {"established.timeout", data.give_up}};
+            {"established.timeout", data.give_up},
+            {"delack.min", delack_min(kernel_hz())},
+            {"pingpong.thresh", static_cast<double>(pingpong_thresh(server))}};
 }
 
 }  // namespace socklab

@@ -30,7 +30,8 @@ enum class Context {
 };
 
 // The kernel-rule values: syn_sent.retransmits, syn_sent.timeout, syn_recv.retransmits,
-// syn_recv.first, syn_recv.lifetime, established.retransmits, established.timeout (kernel_rules.hpp).
+// syn_recv.first, syn_recv.lifetime, established.retransmits, established.timeout, delack.min,
+// pingpong.thresh (kernel_rules.hpp).
 const std::vector<std::string>& rule_names();
 
 // Parameter values: defaults, then the variant's set, then the user's --set (each checked against
