@@ -6,6 +6,7 @@
 //   --nodelay 1: TCP_NODELAY (no Nagle); --cork 1: TCP_CORK around the two writes (one segment)
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <sched.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -19,6 +20,10 @@ int main(int argc, char** argv) {
     const int rounds = args.number("rounds", 4);
     const std::string piece(static_cast<size_t>(args.number("bytes", 10)), 'x');
     const int nodelay = args.number("nodelay", 0), cork = args.number("cork", 0), uncork = 0;
+
+    // Real-time priority: a busy machine must not hold us between the two writes (see the server).
+    const sched_param rt{1};
+    lab::result("sched_setscheduler", sched_setscheduler(0, SCHED_FIFO, &rt));
 
     int fd = lab::result("socket", socket(server.family(), SOCK_STREAM, 0));
     if (nodelay)  // send each write at once, even while a small segment is unacknowledged
