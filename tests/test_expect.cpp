@@ -153,6 +153,26 @@ TEST_CASE("packets, transitions, counters, exits, trace") {
     CHECK(one({{"transitions", "client SYN_SENT > CLOSE"}, {"count", 9}, {"why", "w"}}, seen).skipped);
 }
 
+TEST_CASE("interval: a packet moment may name the Nth segment with those flags") {
+    // Two small writes per round: the second of round 2 waits 40 ms for the ACK of the first.
+    Observations seen = backlog_run();
+    seen.segments.clear();
+    for (double t : {1.0, 1.0001, 1.1, 1.1405}) seen.segments.push_back(segment(t, true, PSH | ACK, 40000, 1));
+    seen.segments.push_back(segment(1.12, false, PSH | ACK, 40000, 1));  // another side's: not counted
+    json stall = {{"interval", "packet client P.#2*rounds-1 > packet client P.#2*rounds"}, {"timer", "0.04"}, {"why", "w"}};
+    CHECK(one(stall, seen, {{"rounds", 2}}).passed);
+    Outcome first = one(stall, seen, {{"rounds", 1}});  // round 1: 0.1 ms apart, no timer in between
+    CHECK_FALSE(first.passed);
+    CHECK(first.observed == "0.0001 s");
+    CHECK(one({{"interval", "packet client P. > packet client P.#2"}, {"timer", "0.04"}, {"why", "w"}}, seen).observed == "0.0001 s");
+    Outcome missing = one(stall, seen, {{"rounds", 3}});
+    CHECK_FALSE(missing.passed);
+    CHECK(missing.observed == "packet client P.#2*rounds-1 never happened");
+    Outcome zero = one(stall, seen, {{"rounds", 0}});
+    CHECK_FALSE(zero.passed);
+    CHECK_THAT(zero.observed, Catch::Contains("the segment's number is -1"));
+}
+
 TEST_CASE("packets: where conditions on each segment's own numbers") {
     Observations seen = backlog_run();
     // Connection 40000 then carries 10 bytes, the server's window closes, and the client probes.

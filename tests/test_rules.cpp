@@ -51,6 +51,27 @@ TEST_CASE("timer windows grow with the wheel's granularity") {
     CHECK(timer_window(1.0, 100, 0.04).hi < timer_window(2.0, 100, 0.04).lo);
 }
 
+TEST_CASE("the delayed-ACK floor is HZ/25 jiffies") {
+    CHECK(delack_min(250) == Approx(0.040));   // 10 jiffies
+    CHECK(delack_min(100) == Approx(0.040));   // 4 jiffies
+    CHECK(delack_min(1000) == Approx(0.040));  // 40 jiffies
+    CHECK(delack_min(300) == Approx(0.040));   // 12 jiffies
+    CHECK(rule_values({}, {})["delack.min"] == Approx(delack_min(kernel_hz())));
+    // The window of a 40 ms timer at HZ=250 takes a 40 to 42 ms delayed ACK, not 30 ms nor 90 ms.
+    const Window w = timer_window(delack_min(250), 250, 0.04);
+    CHECK(w.lo < 0.040);
+    CHECK(w.lo > 0.030);
+    CHECK(w.hi > 0.042);
+    CHECK(w.hi < 0.090);
+}
+
+TEST_CASE("the pingpong threshold: the receiver's sysctl, else 1") {
+    CHECK(pingpong_thresh({}) == 1);  // 6.1: TCP_PINGPONG_THRESH
+    CHECK(pingpong_thresh({{"net.ipv4.tcp_pingpong_thresh", 3}}) == 3);
+    CHECK(rule_values({}, {{"net.ipv4.tcp_pingpong_thresh", 2}})["pingpong.thresh"] == 2);
+    CHECK(rule_values({{"net.ipv4.tcp_pingpong_thresh", 2}}, {})["pingpong.thresh"] == 1);  // the server's, not the client's
+}
+
 TEST_CASE("rule values for expressions") {
     auto v = rule_values(client(2, 4), {{"net.ipv4.tcp_synack_retries", 2}});
     CHECK(v["syn_sent.retransmits"] == 5);

@@ -671,15 +671,17 @@ private:
 };
 
 // A moment of the run: "checkpoint NAME", "transition SIDE OLD>NEW", "call SIDE NAME" (its first
-// call), "packet SIDE FLAGS" (the first such segment).
+// call), "packet SIDE FLAGS" (the first such segment) or "packet SIDE FLAGS#N" (the Nth, from 1;
+// N an expression without spaces, e.g. "packet client P.#2*rounds").
 struct Moment {
     std::string kind, side, a, b;
     std::string text;
-    std::vector<std::string> where;  // packet moments: "packet SIDE FLAGS where COND", the first such segment
+    std::vector<std::string> where;  // packet: conditions the segment meets ("where COND")
+    std::string nth;                 // packet: which such segment, an expression ("" is the first)
 
     static Moment read(const Reader& r, const std::string& text, const std::string& where, const std::set<std::string>& checkpoints) {
         const auto w = words(text);
-        Moment m{w.empty() ? "" : w[0], "", "", "", text, {}};
+        Moment m{w.empty() ? "" : w[0], "", "", "", text, {}, ""};
         if (m.kind == "checkpoint" && w.size() == 2) {
             if (!checkpoints.count(w[1])) r.fail(where, "no step makes checkpoint \"" + w[1] + "\"");
             m.a = w[1];
@@ -692,10 +694,15 @@ struct Moment {
             r.program_name(m.side, "calls", m.a = w[2], where);
         } else if (m.kind == "packet" && (w.size() == 3 || (w.size() > 4 && w[3] == "where"))) {
             m.side = r.side(w[1], where);
-            r.flags(m.a = w[2], where);
+            const size_t hash = w[2].find('#');
+            r.flags(m.a = w[2].substr(0, hash), where);
+            if (hash != std::string::npos) {
+                if (hash + 1 == w[2].size()) r.fail(where, "write \"packet SIDE FLAGS#N\": N counts such segments from 1");
+                m.nth = r.expr(nlohmann::json(w[2].substr(hash + 1)), where);
+            }
             if (w.size() > 4) m.where.push_back(r.with_more_names(kSegmentNames).expr(json(text.substr(text.find(" where ") + 7)), where));
         } else {
-            r.fail(where, "a moment is \"checkpoint NAME\", \"transition SIDE OLD>NEW\", \"call SIDE NAME\" or \"packet SIDE FLAGS [where CONDITION]\"");
+            r.fail(where, "a moment is \"checkpoint NAME\", \"transition SIDE OLD>NEW\", \"call SIDE NAME\" or \"packet SIDE FLAGS[#N] [where CONDITION]\"");
         }
         return m;
     }
@@ -712,10 +719,14 @@ struct Moment {
                 if (ev.side == side && ev.body.value("call", "") == a) return ev.time_ns;
         } else if (kind == "packet") {
             const uint8_t flags = parse_flags(a).value_or(0);
+            const double n = nth.empty() ? 1.0 : evaluate(nth, lookup);
+            if (n < 1 || n != std::floor(n)) throw ExprError("in moment \"" + text + "\": the segment's number is " + fmt(n) + ", not 1, 2, ...");
+            long left = static_cast<long>(n);
             const std::vector<Relative> numbers = relative_numbers(seen.segments);
             for (size_t i = 0; i < seen.segments.size(); ++i) {
                 const Segment& s = seen.segments[i];
-                if (seen.side_of(s.src) == side && s.flags == flags && segment_meets(s, numbers[i], where, lookup)) return s.time_ns;
+                if (seen.side_of(s.src) == side && s.flags == flags && segment_meets(s, numbers[i], where, lookup) && --left == 0)
+                    return s.time_ns;
             }
         }
         return std::nullopt;

@@ -185,6 +185,13 @@ double machine_slow_factor(const char* value) {
     return factor;
 }
 
+double delack_min(int hz) { return static_cast<double>(hz / 25) / hz; }
+
+long pingpong_thresh(const Sysctls& receiver) {
+    auto it = receiver.find("net.ipv4.tcp_pingpong_thresh");
+    return it == receiver.end() ? 1 : it->second;
+}
+
 std::map<std::string, double> rule_values(const Sysctls& client, const Sysctls& server,
                                           const std::map<std::string, double>& options) {
     Schedule syn = syn_sent_schedule(client), synack = syn_recv_schedule(server);
@@ -207,7 +214,9 @@ std::map<std::string, double> rule_values(const Sysctls& client, const Sysctls& 
             {"persist.first", silent.first},
             {"persist.probes", static_cast<double>(silent.retransmits.size() + 1)},
             {"persist.timeout", silent.give_up},
-            {"persist.at", at}};
+            {"persist.at", at},
+            {"delack.min", delack_min(kernel_hz())},
+            {"pingpong.thresh", static_cast<double>(pingpong_thresh(server))}};
 }
 
 }  // namespace socklab

@@ -94,6 +94,20 @@ int kernel_hz();
 // Throws std::invalid_argument unless the value is a number >= 1.
 double machine_slow_factor(const char* value);
 
+// The receiver's delayed-ACK timer while ato is at its floor (include/net/tcp.h): TCP_DELACK_MIN
+// = TCP_ATO_MIN = HZ/25 jiffies (40 ms at every usual HZ), in seconds. tcp_send_delayed_ack() arms
+// the timer ato ahead; tcp_event_data_recv() starts ato at TCP_ATO_MIN, and above TCP_DELACK_MIN
+// it is bounded by the smoothed RTT (at least TCP_DELACK_MIN), so on a link with an RTT far below
+// 40 ms (veth) every delayed ACK waits TCP_DELACK_MIN.
+double delack_min(int hz);
+
+// How many replies, each sent within ato of the last segment received, make a receiver's
+// connection interactive ("pingpong"), so that it stops ACKing a small segment when the
+// application reads it (__tcp_cleanup_rbuf) and leaves it to the delayed-ACK timer
+// (inet_csk_in_pingpong_mode, tcp_event_data_sent): net.ipv4.tcp_pingpong_thresh where the kernel
+// has it (6.12 and later: 1 by default), else the constant TCP_PINGPONG_THRESH, 1 in 6.1.
+long pingpong_thresh(const Sysctls& receiver);
+
 // Values expressions may use: "syn_sent.retransmits", "syn_sent.timeout", "syn_recv.retransmits",
 // "syn_recv.first" (the first SYN-ACK retransmit), "syn_recv.lifetime" (see rule_names()).
 // "established.retransmits" and "established.timeout": the client's data (established_schedule,
@@ -101,7 +115,8 @@ double machine_slow_factor(const char* value);
 // scenario's parameters; absent or 0: tcp_retries2 decides).
 // "persist.first" (the first zero-window probe after the window closed), "persist.probes" and
 // "persist.timeout" for a silent peer (persist_schedule, same option), and "persist.at" (when
-// the probe numbered by the parameter `probes` goes out, the peer answering).
+// the probe numbered by the parameter `probes` goes out, the peer answering). "delack.min":
+// delack_min() at this kernel's HZ; "pingpong.thresh": pingpong_thresh() of the server.
 std::map<std::string, double> rule_values(const Sysctls& client, const Sysctls& server,
                                           const std::map<std::string, double>& options = {});
 

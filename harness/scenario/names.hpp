@@ -31,7 +31,7 @@ enum class Context {
 
 // The kernel-rule values: syn_sent.retransmits, syn_sent.timeout, syn_recv.retransmits,
 // syn_recv.first, syn_recv.lifetime, established.retransmits, established.timeout, persist.first,
-// persist.probes, persist.timeout, persist.at (kernel_rules.hpp).
+// persist.probes, persist.timeout, persist.at, delack.min, pingpong.thresh (kernel_rules.hpp).
 const std::vector<std::string>& rule_names();
 
 // Parameter values: defaults, then the variant's set, then the user's --set (each checked against
