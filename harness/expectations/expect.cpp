@@ -87,17 +87,22 @@ std::map<std::string, Connection> connections_of(const Observations& seen, const
     return by_key;
 }
 
-// A rule's schedule from a side's sysctls; "established" also takes the socket option
-// tcp_user_timeout (ms) from the scenario's parameter of that name, when it has one.
+// A rule's schedule from a side's sysctls; "established" and "keepalive" also take the socket
+// option tcp_user_timeout (ms) from the scenario's parameter of that name, when it has one, and
+// "keepalive" the options keepidle, keepintvl (s) and keepcnt (absent or 0: the sysctls).
 Schedule rule_schedule(const std::string& rule, const Sysctls& sysctls, const Lookup& lookup, int hz) {
     if (rule == "syn_sent") return syn_sent_schedule(sysctls);
     if (rule == "syn_recv") return syn_recv_schedule(sysctls);
-    return established_schedule(sysctls, lookup("tcp_user_timeout").value_or(0.0) / 1000.0, hz);
+    const double user_timeout = lookup("tcp_user_timeout").value_or(0.0) / 1000.0;
+    if (rule == "keepalive")
+        return keepalive_schedule(sysctls, lookup("keepidle").value_or(0.0), lookup("keepintvl").value_or(0.0),
+                                  std::lround(lookup("keepcnt").value_or(0.0)), user_timeout, hz);
+    return established_schedule(sysctls, user_timeout, hz);
 }
-const std::set<std::string> kRules{"syn_sent", "syn_recv", "established"};
+const std::set<std::string> kRules{"syn_sent", "syn_recv", "established", "keepalive"};
 
 std::string rule(const Reader& r, const std::string& word, const std::string& where) {
-    if (!kRules.count(word)) r.fail(where, "unknown rule \"" + word + "\" (syn_sent, syn_recv, established)");
+    if (!kRules.count(word)) r.fail(where, "unknown rule \"" + word + "\" (syn_sent, syn_recv, established, keepalive)");
     return word;
 }
 
@@ -683,8 +688,10 @@ public:
                 for (size_t i = 0; i <= schedule.retransmits.size(); ++i)
                     chain.push_back((i < schedule.retransmits.size() ? schedule.retransmits[i] : schedule.give_up) -
                                     (i ? schedule.retransmits[i - 1] : 0.0));
-            win = chain_window(chain, schedule.give_up, timing.hz, timing.slack + seen.poll_interval);
-            timer = {schedule.give_up, fmt(schedule.give_up) + " (" + subject + " rule from the " + rule_side_ + "'s sysctls, " +
+            if (schedule.first > 0) chain.insert(chain.begin(), schedule.first);  // the timer before the first transmission
+            const double total = schedule.first + schedule.give_up;
+            win = chain_window(chain, total, timing.hz, timing.slack + seen.poll_interval);
+            timer = {total, fmt(total) + " (" + subject + " rule from the " + rule_side_ + "'s sysctls, " +
                                            std::to_string(chain.size()) + " timers, HZ=" + std::to_string(timing.hz) + ")"};
         } else {
             timer = value_of(timer_, lookup);

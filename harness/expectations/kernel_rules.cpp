@@ -99,6 +99,26 @@ Schedule established_schedule(const Sysctls& sender, double user_timeout, int hz
     }
 }
 
+Schedule keepalive_schedule(const Sysctls& sender, double idle, double interval, long probes, double user_timeout, int hz) {
+    // keepalive_time_when(), keepalive_intvl_when(), keepalive_probes(): the option, else the sysctl.
+    if (idle <= 0) idle = static_cast<double>(get(sender, "net.ipv4.tcp_keepalive_time", 7200));
+    if (interval <= 0) interval = static_cast<double>(get(sender, "net.ipv4.tcp_keepalive_intvl", 75));
+    if (probes <= 0) probes = get(sender, "net.ipv4.tcp_keepalive_probes", 9);
+    // elapsed is counted in jiffies: whole seconds are whole jiffies, msecs_to_jiffies() rounds up.
+    const double limit = std::ceil(user_timeout * hz - 1e-9);
+    Schedule s;
+    s.first = idle;
+    for (long sent = 1;; ++sent) {  // `sent` probes are out when the next timer fires
+        const double elapsed = idle + static_cast<double>(sent) * interval;
+        const bool done = user_timeout > 0 ? std::round(elapsed * hz) >= limit : sent >= probes;
+        if (done || sent >= 100000) {
+            s.give_up = static_cast<double>(sent) * interval;
+            return s;
+        }
+        s.retransmits.push_back(static_cast<double>(sent) * interval);
+    }
+}
+
 Window chain_window(const std::vector<double>& timers, double total, int hz, double slack) {
     Window w{total, total + slack};
     for (double t : timers) {
@@ -161,8 +181,17 @@ std::map<std::string, double> rule_values(const Sysctls& client, const Sysctls& 
                                           const std::map<std::string, double>& options) {
     Schedule syn = syn_sent_schedule(client), synack = syn_recv_schedule(server);
     auto user_timeout = options.find("tcp_user_timeout");
-    Schedule data = established_schedule(client, user_timeout == options.end() ? 0.0 : user_timeout->second / 1000.0, kernel_hz());
-    return {{"syn_sent.retransmits", static_cast<double>(syn.retransmits.size())},
+    const double seconds = user_timeout == options.end() ? 0.0 : user_timeout->second / 1000.0;
+    Schedule data = established_schedule(client, seconds, kernel_hz());
+    auto option = [&](const char* name) {
+        auto it = options.find(name);
+        return it == options.end() ? 0.0 : it->second;
+    };
+    Schedule keepalive = keepalive_schedule(client, option("keepidle"), option("keepintvl"),
+                                            std::lround(option("keepcnt")), seconds, kernel_hz());
+    return {{"keepalive.probes", static_cast<double>(keepalive.retransmits.size() + 1)},
+            {"keepalive.timeout", keepalive.first + keepalive.give_up},
+            {"syn_sent.retransmits", static_cast<double>(syn.retransmits.size())},
             {"syn_sent.timeout", syn.give_up},
             {"syn_recv.retransmits", static_cast<double>(synack.retransmits.size())},
             {"syn_recv.first", synack.retransmits.empty() ? synack.give_up : synack.retransmits.front()},

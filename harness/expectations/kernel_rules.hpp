@@ -16,6 +16,9 @@ struct Schedule {
     // The successive kernel timers whose expiries add up to give_up, when that is not simply one
     // timer per retransmit and one more (empty: the gaps of retransmits, then give_up).
     std::vector<double> chain;
+    // Seconds from the rule's start to the first transmission, when a timer comes before it
+    // (keepalive: the idle time before the first probe); 0 for the others.
+    double first = 0;
 };
 
 // Client SYNs (net/ipv4/tcp_timer.c: tcp_write_timeout, tcp_retransmit_timer, tcp_model_timeout).
@@ -44,6 +47,21 @@ Schedule syn_recv_schedule(const Sysctls& server);
 //   tcp_model_timeout(tcp_retries2, TCP_RTO_MIN) after retrans_stamp (one jiffy early allowed).
 // Times are seconds after the send; `chain` holds the timers that lead to give_up.
 Schedule established_schedule(const Sysctls& sender, double user_timeout, int hz);
+
+// Keepalive probes of an idle established connection whose peer is silent (net/ipv4/tcp_timer.c:
+// tcp_keepalive_timer; tcp_output.c: tcp_write_wakeup, tcp_xmit_probe_skb). The rule starts at
+// the last segment received (keepalive_time_elapsed(): icsk_ack.lrcvtime, rcv_tstamp), when the
+// timer armed at the connection's start or by setsockopt() is already running:
+// - `idle` seconds later (TCP_KEEPIDLE, else net.ipv4.tcp_keepalive_time) the first probe, a bare
+//   ACK with sequence snd_una - 1; then one each `interval` (TCP_KEEPINTVL, else
+//   tcp_keepalive_intvl), each timer armed when the one before fired;
+// - without TCP_USER_TIMEOUT the timer that finds icsk_probes_out >= `probes` (TCP_KEEPCNT, else
+//   tcp_keepalive_probes) ends it: tcp_send_active_reset() and tcp_write_err() (ETIMEDOUT);
+// - with it (`user_timeout` seconds, 0: unset) the probe count is ignored: the first timer with
+//   at least one probe out and elapsed >= msecs_to_jiffies(user_timeout) ends it.
+// `first` is the idle time; retransmits (the later probes) and give_up count from the first probe.
+// 0 for idle, interval or probes means unset: the sender's sysctl (or the kernel default) decides.
+Schedule keepalive_schedule(const Sysctls& sender, double idle, double interval, long probes, double user_timeout, int hz);
 
 // When a kernel timer armed for `interval` seconds can be seen to fire. msecs_to_jiffies rounds up
 // and the timer is armed at a jiffy boundary (up to one jiffy early against wall time); the timer
@@ -75,7 +93,10 @@ double machine_slow_factor(const char* value);
 // "syn_recv.first" (the first SYN-ACK retransmit), "syn_recv.lifetime" (see rule_names()).
 // "established.retransmits" and "established.timeout": the client's data (established_schedule,
 // at this kernel's HZ) with the socket option `tcp_user_timeout` (ms) taken from `options` (a
-// scenario's parameters; absent or 0: tcp_retries2 decides).
+// scenario's parameters; absent or 0: tcp_retries2 decides). "keepalive.probes" and
+// "keepalive.timeout" (from the last segment received to the give-up): the client's keepalive
+// (keepalive_schedule) with the socket options `keepidle`, `keepintvl` (s), `keepcnt` and
+// `tcp_user_timeout` (ms) from `options` (absent or 0: the client's sysctls).
 std::map<std::string, double> rule_values(const Sysctls& client, const Sysctls& server,
                                           const std::map<std::string, double>& options = {});
 
