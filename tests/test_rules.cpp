@@ -165,4 +165,45 @@ TEST_CASE("zero-window probes: doubling from max(RTO, 200 ms), backoff capped at
     CHECK(v["persist.probes"] == 3);
     CHECK(v["persist.timeout"] == Approx(3.06));
     CHECK(v["persist.at"] == Approx(3.06));  // the 4th answered probe: 15 x 204 ms
+TEST_CASE("keepalive: idle, then a probe each interval, keepcnt of them, or TCP_USER_TIMEOUT") {
+    // TCP_KEEPIDLE 1, TCP_KEEPINTVL 1, TCP_KEEPCNT 3: probes at +1, 2, 3 s after the last segment
+    // received, the reset and ETIMEDOUT at +4 s (tcp_keepalive_timer).
+    Schedule s = keepalive_schedule({}, 1, 1, 3, 0, 250);
+    CHECK(s.first == 1);
+    CHECK(s.retransmits == std::vector<double>{2, 3});  // the later probes, from the rule's start
+    CHECK(s.give_up == 4);
+    CHECK(s.chain == std::vector<double>{1, 1, 1, 1});
+    CHECK(keepalive_schedule({}, 2, 3, 1, 0, 250).retransmits.empty());
+    CHECK(keepalive_schedule({}, 2, 3, 1, 0, 250).give_up == 5);
+    // A user timeout replaces the count: the first timer with a probe out and elapsed >= it.
+    Schedule u = keepalive_schedule({}, 1, 1, 3, 2.5, 250);
+    CHECK(u.retransmits == std::vector<double>{2});  // probes at +1 and +2 s, the end at +3 s
+    CHECK(u.give_up == 3);
+    CHECK(keepalive_schedule({}, 1, 1, 3, 5.5, 250).retransmits.size() == 4);  // 5 probes: more than keepcnt
+    CHECK(keepalive_schedule({}, 1, 1, 3, 5.5, 250).give_up == 6);
+    // Shorter than the idle time: the first probe still goes, the next timer ends it.
+    CHECK(keepalive_schedule({}, 1, 1, 3, 0.3, 250).retransmits.empty());
+    CHECK(keepalive_schedule({}, 1, 1, 3, 0.3, 250).give_up == 2);
+    // Exactly on a timer: msecs_to_jiffies(3000) = 750 jiffies, elapsed 750 at +3 s ends it there.
+    CHECK(keepalive_schedule({}, 1, 1, 9, 3.0, 250).give_up == 3);
+    CHECK(keepalive_schedule({}, 1, 1, 9, 3.001, 250).give_up == 4);
+    // Unset options: the sysctls, else the kernel's defaults (7200 s, 75 s, 9).
+    Schedule d = keepalive_schedule({}, 0, 0, 0, 0, 250);
+    CHECK(d.first == 7200);
+    CHECK(d.retransmits.size() == 8);
+    CHECK(d.give_up == 7200 + 9 * 75);
+    Sysctls tuned{{"net.ipv4.tcp_keepalive_time", 5}, {"net.ipv4.tcp_keepalive_intvl", 2}, {"net.ipv4.tcp_keepalive_probes", 2}};
+    CHECK(keepalive_schedule(tuned, 0, 0, 0, 0, 250).first == 5);
+    CHECK(keepalive_schedule(tuned, 0, 0, 0, 0, 250).give_up == 9);
+    CHECK(keepalive_schedule(tuned, 1, 0, 0, 0, 250).first == 1);
+}
+
+TEST_CASE("rule values for keepalive follow the keepidle, keepintvl, keepcnt and tcp_user_timeout parameters") {
+    auto v = rule_values({}, {}, {{"keepidle", 1}, {"keepintvl", 1}, {"keepcnt", 3}});
+    CHECK(v["keepalive.probes"] == 3);
+    CHECK(v["keepalive.timeout"] == 4);
+    auto u = rule_values({}, {}, {{"keepidle", 1}, {"keepintvl", 1}, {"keepcnt", 3}, {"tcp_user_timeout", 2500}});
+    CHECK(u["keepalive.probes"] == 2);
+    CHECK(u["keepalive.timeout"] == 3);
+    CHECK(rule_values({}, {})["keepalive.timeout"] == 7200 + 9 * 75);
 }

@@ -2,6 +2,7 @@
 // must be rejected with their place in the file.
 #include <catch2/catch.hpp>
 
+#include <csignal>
 #include <fstream>
 #include <sstream>
 
@@ -399,4 +400,28 @@ TEST_CASE("a variant may run in some address families only, and its copies inher
     j.erase("variants");
     j["variants"]["only"] = minimal()["variants"]["only"];
     CHECK(parse_scenario(j.dump(), "demo/scenario.json").variants[0].families.size() == 3);
+}
+
+TEST_CASE("a kill step sends a program the signal named as kill -l names it") {
+    json j = minimal();
+    j["variants"]["only"]["timeline"].push_back({{"kill", "server"}, {"signal", "KILL"}});
+    j["variants"]["only"]["timeline"].push_back({{"kill", "client"}, {"signal", "TERM"}, {"say", "s"}});
+    Scenario s = parse_scenario(j.dump(), "demo/scenario.json");
+    const auto& steps = s.variants[0].steps;
+    CHECK(std::get<Kill>(steps.at(steps.size() - 2).action).side == "server");
+    CHECK(std::get<Kill>(steps.at(steps.size() - 2).action).signal == SIGKILL);
+    CHECK(std::get<Kill>(steps.back().action).signal == SIGTERM);
+    CHECK(describe(steps.at(steps.size() - 2)) == "send SIGKILL to the server");
+
+    for (const auto& [step, message] : std::vector<std::pair<json, std::string>>{
+             {{{"kill", "server"}, {"signal", "SIGKILL"}}, "unknown signal \"SIGKILL\""},
+             {{{"kill", "server"}, {"signal", "NOPE"}}, "unknown signal \"NOPE\""},
+             {{{"kill", "server"}}, "signal"},
+             {{{"kill", "router"}, {"signal", "KILL"}}, "router"},
+             {{{"kill", "server"}, {"signal", "KILL"}, {"within", 1}}, "unknown key \"within\""}}) {
+        json x = minimal();
+        x["variants"]["only"]["timeline"].push_back(step);
+        INFO(message);
+        CHECK_THAT(error_of(x), Catch::StartsWith("demo/scenario.json: ") && Catch::Contains(message));
+    }
 }

@@ -87,22 +87,26 @@ std::map<std::string, Connection> connections_of(const Observations& seen, const
     return by_key;
 }
 
-// A rule's schedule from a side's sysctls; "established", "persist" and "persist_silent" also
-// take the socket option tcp_user_timeout (ms) from the scenario's parameter of that name, when it
-// has one, and "persist" (the peer answers every probe, so no end of its own) lists as many probes
-// as the parameter `probes` says (1 without it).
+// A rule's schedule from a side's sysctls; "established", "persist", "persist_silent" and
+// "keepalive" also take the socket option tcp_user_timeout (ms) from the scenario's parameter of
+// that name, when it has one; "persist" (the peer answers every probe, so no end of its own) lists
+// as many probes as the parameter `probes` says (1 without it), and "keepalive" takes the options
+// keepidle, keepintvl (s) and keepcnt (absent or 0: the sysctls).
 Schedule rule_schedule(const std::string& rule, const Sysctls& sysctls, const Lookup& lookup, int hz) {
     if (rule == "syn_sent") return syn_sent_schedule(sysctls);
     if (rule == "syn_recv") return syn_recv_schedule(sysctls);
     const double user_timeout = lookup("tcp_user_timeout").value_or(0.0) / 1000.0;
     if (rule == "persist") return persist_schedule(sysctls, user_timeout, hz, true, static_cast<int>(lookup("probes").value_or(1.0)));
     if (rule == "persist_silent") return persist_schedule(sysctls, user_timeout, hz, false);
+    if (rule == "keepalive")
+        return keepalive_schedule(sysctls, lookup("keepidle").value_or(0.0), lookup("keepintvl").value_or(0.0),
+                                  std::lround(lookup("keepcnt").value_or(0.0)), user_timeout, hz);
     return established_schedule(sysctls, user_timeout, hz);
 }
-const std::set<std::string> kRules{"syn_sent", "syn_recv", "established", "persist", "persist_silent"};
+const std::set<std::string> kRules{"syn_sent", "syn_recv", "established", "persist", "persist_silent", "keepalive"};
 
 std::string rule(const Reader& r, const std::string& word, const std::string& where) {
-    if (!kRules.count(word)) r.fail(where, "unknown rule \"" + word + "\" (syn_sent, syn_recv, established, persist, persist_silent)");
+    if (!kRules.count(word)) r.fail(where, "unknown rule \"" + word + "\" (syn_sent, syn_recv, established, persist, persist_silent, keepalive)");
     return word;
 }
 
@@ -765,8 +769,9 @@ public:
                 for (size_t i = 0; i <= schedule.retransmits.size(); ++i)
                     chain.push_back((i < schedule.retransmits.size() ? schedule.retransmits[i] : schedule.give_up) -
                                     (i ? schedule.retransmits[i - 1] : 0.0));
-            win = chain_window(chain, schedule.give_up, timing.hz, timing.slack + seen.poll_interval);
-            timer = {schedule.give_up, fmt(schedule.give_up) + " (" + subject + " rule from the " + rule_side_ + "'s sysctls, " +
+            const double total = schedule.give_up;  // from the rule's start, the first timer included
+            win = chain_window(chain, total, timing.hz, timing.slack + seen.poll_interval);
+            timer = {total, fmt(total) + " (" + subject + " rule from the " + rule_side_ + "'s sysctls, " +
                                            std::to_string(chain.size()) + " timers, HZ=" + std::to_string(timing.hz) + ")"};
         } else {
             timer = value_of(timer_, lookup);

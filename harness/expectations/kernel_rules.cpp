@@ -127,6 +127,28 @@ Schedule persist_schedule(const Sysctls& sender, double user_timeout, int hz, bo
     }
 }
 
+Schedule keepalive_schedule(const Sysctls& sender, double idle, double interval, long probes, double user_timeout, int hz) {
+    // keepalive_time_when(), keepalive_intvl_when(), keepalive_probes(): the option, else the sysctl.
+    if (idle <= 0) idle = static_cast<double>(get(sender, "net.ipv4.tcp_keepalive_time", 7200));
+    if (interval <= 0) interval = static_cast<double>(get(sender, "net.ipv4.tcp_keepalive_intvl", 75));
+    if (probes <= 0) probes = get(sender, "net.ipv4.tcp_keepalive_probes", 9);
+    // elapsed is counted in jiffies: whole seconds are whole jiffies, msecs_to_jiffies() rounds up.
+    const double limit = std::ceil(user_timeout * hz - 1e-9);
+    Schedule s;
+    s.first = idle;
+    s.chain = {idle};
+    for (long sent = 1;; ++sent) {  // `sent` probes are out when the next timer fires
+        const double elapsed = idle + static_cast<double>(sent) * interval;
+        s.chain.push_back(interval);
+        const bool done = user_timeout > 0 ? std::round(elapsed * hz) >= limit : sent >= probes;
+        if (done || sent >= 100000) {
+            s.give_up = elapsed;
+            return s;
+        }
+        s.retransmits.push_back(elapsed);
+    }
+}
+
 Window chain_window(const std::vector<double>& timers, double total, int hz, double slack) {
     Window w{total, total + slack};
     for (double t : timers) {
@@ -204,7 +226,15 @@ std::map<std::string, double> rule_values(const Sysctls& client, const Sysctls& 
     Schedule answered = persist_schedule(client, option, kernel_hz(), true, nth);
     const size_t sent = answered.retransmits.size() + 1;  // the probes before any give-up
     const double at = static_cast<size_t>(nth) <= sent ? (nth == 1 ? answered.first : answered.retransmits[nth - 2]) : answered.give_up;
-    return {{"syn_sent.retransmits", static_cast<double>(syn.retransmits.size())},
+    auto socket_option = [&](const char* name) {
+        auto it = options.find(name);
+        return it == options.end() ? 0.0 : it->second;
+    };
+    Schedule keepalive = keepalive_schedule(client, socket_option("keepidle"), socket_option("keepintvl"),
+                                            std::lround(socket_option("keepcnt")), option, kernel_hz());
+    return {{"keepalive.probes", static_cast<double>(keepalive.retransmits.size() + 1)},
+            {"keepalive.timeout", keepalive.give_up},
+            {"syn_sent.retransmits", static_cast<double>(syn.retransmits.size())},
             {"syn_sent.timeout", syn.give_up},
             {"syn_recv.retransmits", static_cast<double>(synack.retransmits.size())},
             {"syn_recv.first", synack.retransmits.empty() ? synack.give_up : synack.retransmits.front()},

@@ -17,8 +17,9 @@ struct Schedule {
     // timer per retransmit and one more (empty: the gaps of retransmits, then give_up).
     std::vector<double> chain;
     // Seconds after the rule's starting moment of the first transmission, when the rule starts
-    // before it (persist: the window closes, the first probe follows); retransmits and give_up
-    // are counted from the starting moment too, and chain includes this first timer.
+    // before it (persist: the window closes, the first probe follows; keepalive: the idle time
+    // before the first probe); retransmits and give_up are counted from the starting moment too,
+    // and chain includes this first timer.
     double first = 0;
 };
 
@@ -67,6 +68,21 @@ Schedule established_schedule(const Sysctls& sender, double user_timeout, int hz
 //   every later timer is clamped so that one fires user_timeout after it
 //   (tcp_clamp_probe0_to_user_timeout), and that one ends the connection, answered or not.
 Schedule persist_schedule(const Sysctls& sender, double user_timeout, int hz, bool answered, int horizon = 0);
+// Keepalive probes of an idle established connection whose peer is silent (net/ipv4/tcp_timer.c:
+// tcp_keepalive_timer; tcp_output.c: tcp_write_wakeup, tcp_xmit_probe_skb). The rule starts at
+// the last segment received (keepalive_time_elapsed(): icsk_ack.lrcvtime, rcv_tstamp), when the
+// timer armed at the connection's start or by setsockopt() is already running:
+// - `idle` seconds later (TCP_KEEPIDLE, else net.ipv4.tcp_keepalive_time) the first probe, a bare
+//   ACK with sequence snd_una - 1; then one each `interval` (TCP_KEEPINTVL, else
+//   tcp_keepalive_intvl), each timer armed when the one before fired;
+// - without TCP_USER_TIMEOUT the timer that finds icsk_probes_out >= `probes` (TCP_KEEPCNT, else
+//   tcp_keepalive_probes) ends it: tcp_send_active_reset() and tcp_write_err() (ETIMEDOUT);
+// - with it (`user_timeout` seconds, 0: unset) the probe count is ignored: the first timer with
+//   at least one probe out and elapsed >= msecs_to_jiffies(user_timeout) ends it.
+// `first` is the idle time; retransmits (the later probes), give_up and chain count from the rule's
+// start, as persist_schedule's do.
+// 0 for idle, interval or probes means unset: the sender's sysctl (or the kernel default) decides.
+Schedule keepalive_schedule(const Sysctls& sender, double idle, double interval, long probes, double user_timeout, int hz);
 
 // When a kernel timer armed for `interval` seconds can be seen to fire. msecs_to_jiffies rounds up
 // and the timer is armed at a jiffy boundary (up to one jiffy early against wall time); the timer
@@ -117,6 +133,9 @@ long pingpong_thresh(const Sysctls& receiver);
 // "persist.timeout" for a silent peer (persist_schedule, same option), and "persist.at" (when
 // the probe numbered by the parameter `probes` goes out, the peer answering). "delack.min":
 // delack_min() at this kernel's HZ; "pingpong.thresh": pingpong_thresh() of the server.
+// "keepalive.probes" and "keepalive.timeout" (from the last segment received to the give-up): the
+// client's keepalive (keepalive_schedule) with the socket options `keepidle`, `keepintvl` (s),
+// `keepcnt` and `tcp_user_timeout` (ms) from `options` (absent or 0: the client's sysctls).
 std::map<std::string, double> rule_values(const Sysctls& client, const Sysctls& server,
                                           const std::map<std::string, double>& options = {});
 

@@ -97,6 +97,10 @@ void Program::release(const std::string& step) {
     boost::asio::write(in_, boost::asio::buffer(line), ec);  // a dead program's EPIPE is its exit's business
 }
 
+void Program::signal(int number) {
+    if (!reaped_) ::kill(pid_, number);
+}
+
 void Program::kill() {
     if (exit_) return;
     if (reaped_) exit_ = reaped_;  // dead, but something it started still holds its stdout

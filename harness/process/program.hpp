@@ -48,6 +48,7 @@ public:
 
     void release(const std::string& step);  // answers the step it is blocked at
     void kill();                            // SIGKILL; the exit is still recorded
+    void signal(int number);                // sends it a signal (a kill step); its exit says what followed
 
 private:
     std::string side_;

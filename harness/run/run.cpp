@@ -1,6 +1,7 @@
 #include "run/run.hpp"
 
 #include <signal.h>
+#include <string.h>
 #include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
@@ -122,6 +123,7 @@ private:
     void play(const Snapshot& checkpoint, const std::string& where);
     void play(const Command& command, const std::string& where);
     void play(const Until& until, const std::string& where);
+    void play(const Kill& kill, const std::string& where);
     Program& program(const std::string& side, const std::string& where);
     void pump_until(const std::function<bool()>& done, double within, const std::string& what,
                     const std::string& side = "");
@@ -343,6 +345,13 @@ void Run::play(const Until& until, const std::string&) {
         },
         within, what.str());
     if (!until.checkpoint.empty()) play(Snapshot{until.checkpoint}, "");
+}
+
+void Run::play(const Kill& kill, const std::string& where) {
+    Program& p = program(kill.side, where);
+    if (p.exit()) throw StepFailure(where + ": the " + kill.side + " has already ended");
+    say(std::string("send SIG") + ::sigabbrev_np(kill.signal) + " to the " + kill.side + " (pid " + std::to_string(p.pid()) + ")");
+    p.signal(kill.signal);
 }
 
 // Class mode: what the next step does and the question to predict; on a terminal, wait for Enter.

@@ -1,5 +1,8 @@
 #include "scenario/scenario.hpp"
 
+#include <signal.h>
+#include <string.h>
+
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
@@ -45,6 +48,7 @@ std::string describe(const Step& step) {
                    (u.timer.empty() ? "" : " with timer " + u.timer);
         }
         std::string operator()(const Command& c) const { return c.tool + " in the " + c.side + " namespace: " + c.text; }
+        std::string operator()(const Kill& k) const { return std::string("send SIG") + ::sigabbrev_np(k.signal) + " to the " + k.side; }
     } text;
     return std::visit(text, step.action);
 }
@@ -63,7 +67,7 @@ int line_of(const std::string& text, size_t byte) {
 }
 
 // "until" before "checkpoint": an until step may make a checkpoint too.
-const std::vector<std::string> kVerbs{"start", "wait", "release", "until", "checkpoint", "nft", "ip"};
+const std::vector<std::string> kVerbs{"start", "wait", "release", "until", "checkpoint", "nft", "ip", "kill"};
 
 std::string verb_of(const json& j) {
     for (const auto& v : kVerbs)
@@ -140,6 +144,14 @@ Step read_step(const Reader& r, const json& written, const std::string& where) {
             r.fail(where + "." + key, "unknown name " + (*m)[0].str() + " (known: " + list + ")");
         }
         s.action = c;
+    } else if (verb == "kill") {
+        r.keys(j, where, {"kill", "signal"}, {});
+        const std::string name = r.str(j["signal"], where + ".signal");
+        Kill k{r.side(r.str(j["kill"], w), w), 0};
+        for (int n = 1; n < NSIG && k.signal == 0; ++n)  // the C library's names: KILL, TERM, STOP...
+            if (const char* abbrev = ::sigabbrev_np(n); abbrev && name == abbrev) k.signal = n;
+        if (k.signal == 0) r.fail(where + ".signal", "unknown signal \"" + name + "\" (write it as kill -l does: KILL, TERM, STOP)");
+        s.action = k;
     }
     return s;
 }

@@ -45,7 +45,11 @@ struct Until {        // {"until": "server TIME_WAIT", "count": 1, "within": 5, 
 struct Command {      // {"nft": "server", "script": "..."} or {"ip": "server", "args": "..."}
     std::string tool, side, text;  // text: with {client.addr}, {server.if}, {port}... to fill in
 };
-using Action = std::variant<Start, Wait, Release, Snapshot, Until, Command>;
+struct Kill {         // {"kill": "server", "signal": "KILL"}: sends that side's program a signal
+    std::string side;
+    int signal = 0;   // its number; written as its name without SIG, as kill -l lists them
+};
+using Action = std::variant<Start, Wait, Release, Snapshot, Until, Command, Kill>;
 
 struct Step {
     Action action;

@@ -71,7 +71,8 @@ const std::vector<std::string>& observed_sysctls() {
         "net.core.somaxconn",          "net.ipv4.tcp_syn_retries",  "net.ipv4.tcp_synack_retries",
         "net.ipv4.tcp_syn_linear_timeouts", "net.ipv4.tcp_abort_on_overflow", "net.ipv4.tcp_syncookies",
         "net.ipv4.tcp_max_syn_backlog", "net.ipv4.tcp_fin_timeout", "net.ipv4.tcp_retries2",
-        "net.ipv4.tcp_orphan_retries", "net.ipv4.tcp_max_tw_buckets", "net.ipv4.tcp_pingpong_thresh"};
+        "net.ipv4.tcp_orphan_retries", "net.ipv4.tcp_max_tw_buckets", "net.ipv4.tcp_pingpong_thresh",
+        "net.ipv4.tcp_keepalive_time", "net.ipv4.tcp_keepalive_intvl", "net.ipv4.tcp_keepalive_probes"};
     return keys;
 }
 
