@@ -4,6 +4,7 @@
     html-check.py <run dir>...                                   each directory's report.html
     html-check.py --newest <captures> [<scenario> [<variant>]]   the newest run of each variant
     html-check.py                                                --newest with the repository's captures/
+    html-check.py --capture <page.html>...                       pages of socklab ladder --html
 
 For each report: the page loads, its DOM has the ladder (an <svg> with one arrow per packet of
 report.json) and the expectations table, the diagram is drawn at its own size (not scaled down to
@@ -140,6 +141,27 @@ def page_problem(dom, report):
     return None
 
 
+def capture_page_problem(dom):
+    """What is missing from a socklab ladder page's DOM, or None: its table of connections, and
+    each diagram with as many arrows as its data-packets says and the inferred states' look."""
+    if '<table id="connections">' not in dom:
+        return "the page has no table of connections"
+    svgs = re.findall(r'<svg[^>]*class="ladder"[^>]*>.*?</svg>', dom, re.S)
+    if not svgs:
+        return "the page has no ladder diagram"
+    for svg in svgs:
+        expected = int(re.search(r'data-packets="(\d+)"', svg).group(1))
+        arrows = svg.count('<g class="packet')
+        if arrows != min(expected, 400) and expected <= 400:
+            return "a diagram has %d packet arrows, its connection %d packets" % (arrows, expected)
+        if '<g class="state inferred">' not in svg or "inferred from the capture" not in svg:
+            return "a diagram does not draw its states as inferred"
+        width = int(re.search(r'<svg[^>]* width="(\d+)"', svg).group(1))
+        if width > WIDTH - 40:
+            return "a diagram is %d px wide: a %d px window would scale its text down" % (width, WIDTH)
+    return None
+
+
 def ink(png_path):
     """Sampled pixels that are not background, and how many colours there are."""
     from PIL import Image
@@ -154,18 +176,7 @@ def ink(png_path):
     return width, height, dark, len(colours)
 
 
-def check_run(chromium, run):
-    run = os.path.abspath(run)
-    html = os.path.join(run, "report.html")
-    if not os.path.isfile(os.path.join(run, "report.json")):
-        raise Failure("%s has no report.json: not a run directory" % run)
-    if not os.path.isfile(html):
-        raise Failure("%s has no report.html (socklab show %s writes it)" % (run, run))
-    report = json.load(open(os.path.join(run, "report.json")))
-    dom, png = chromium.open("file://" + html)
-    problem = page_problem(dom, report)
-    if problem:
-        raise Failure("%s: %s" % (html, problem))
+def check_screenshot(html, png, chromium, keep_as):
     shot = os.path.join(chromium.profile, "report.png")
     with open(shot, "wb") as f:
         f.write(png)
@@ -179,7 +190,37 @@ def check_run(chromium, run):
     if colours <= 8:
         raise Failure("the screenshot of %s has only %d colours" % (html, colours))
     if os.environ.get("SOCKLAB_KEEP_SCREENSHOT") == "1":
-        shutil.copy(shot, os.path.join(run, "report.png"))
+        shutil.copy(shot, keep_as)
+    return width, height, dark, colours
+
+
+def check_capture_page(chromium, html):
+    html = os.path.abspath(html)
+    if not os.path.isfile(html):
+        raise Failure("%s does not exist (socklab ladder CAPTURE --html %s writes it)" % (html, html))
+    dom, png = chromium.open("file://" + html)
+    problem = capture_page_problem(dom)
+    if problem:
+        raise Failure("%s: %s" % (html, problem))
+    width, height, dark, colours = check_screenshot(html, png, chromium, html[:-5] + ".png")
+    print("ok: %s loads in Chromium with its table and %d diagrams (%d packet arrows); screenshot %dx%d, "
+          "%d dark pixels sampled, %d colours" % (html, dom.count('class="ladder"'), dom.count('<g class="packet'),
+                                                  width, height, dark, colours))
+
+
+def check_run(chromium, run):
+    run = os.path.abspath(run)
+    html = os.path.join(run, "report.html")
+    if not os.path.isfile(os.path.join(run, "report.json")):
+        raise Failure("%s has no report.json: not a run directory" % run)
+    if not os.path.isfile(html):
+        raise Failure("%s has no report.html (socklab show %s writes it)" % (run, run))
+    report = json.load(open(os.path.join(run, "report.json")))
+    dom, png = chromium.open("file://" + html)
+    problem = page_problem(dom, report)
+    if problem:
+        raise Failure("%s: %s" % (html, problem))
+    width, height, dark, colours = check_screenshot(html, png, chromium, os.path.join(run, "report.png"))
     print("ok: %s loads in Chromium with its diagram (%d packet arrows) and expectations; screenshot %dx%d, "
           "%d dark pixels sampled, %d colours" % (html, dom.count('<g class="packet'), width, height, dark, colours))
 
@@ -191,6 +232,16 @@ def main(args):
         import PIL  # noqa: F401
     except ImportError:
         raise Failure("Pillow is needed to read the screenshots: apt-get install -y python3-pil")
+    if args and args[0] == "--capture":
+        if not args[1:]:
+            raise Failure("--capture needs the pages of socklab ladder --html")
+        chromium = Chromium()
+        try:
+            for page in args[1:]:
+                check_capture_page(chromium, page)
+        finally:
+            chromium.close()
+        return
     if not args or args[0] == "--newest":
         where = args[1:4] if args else [os.path.join(HERE, "..", "captures")]
         if not where:

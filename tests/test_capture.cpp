@@ -3,6 +3,8 @@
 #include "capture/capture.hpp"
 
 #include <catch2/catch.hpp>
+
+#include <cstring>
 #include <pcap/pcap.h>
 #include <unistd.h>
 
@@ -484,6 +486,79 @@ TEST_CASE("decode_frame on cooked and raw link types", "[capture]") {
     SECTION("Ethernet decoded as SLL is garbage, not a crash") {
         CHECK_FALSE(decode(ethernet(0x0800, ip), DLT_LINUX_SLL));
     }
+    SECTION("DLT_NULL and DLT_LOOP: a 4-byte family, whatever its value and byte order") {
+        for (int linktype : {DLT_NULL, DLT_LOOP})
+            for (uint32_t family : {2u, 0x02000000u, 10u, 24u, 28u, 30u, 0x1e000000u}) {
+                Bytes head(4, 0);
+                std::memcpy(head.data(), &family, 4);
+                const Bytes packet = family == 2u || family == 0x02000000u ? ip : ipv6_packet(6, {}, tcp_segment(t));
+                auto s = decode(concat(head, packet), linktype);
+                REQUIRE(s);
+                CHECK(s->sport == t.sport);
+                CHECK(s->len == 100);
+            }
+        CHECK_FALSE(decode(Bytes{2, 0, 0}, DLT_NULL));
+        CHECK_FALSE(decode(Bytes(24, 0), DLT_LOOP));  // no IP version in it
+    }
+}
+
+TEST_CASE("decode_frame marks a frame the snaplen cut, with the length from IP", "[capture]") {
+    Tcp t;
+    Bytes frame = ethernet(0x0800, ipv4_packet(6, tcp_segment(t)));
+    const size_t wire = frame.size();
+    frame.resize(14 + 20 + 20 + 10);  // 10 of the 100 data bytes captured
+    auto s = decode_frame(frame.data(), frame.size(), DLT_EN10MB, 0, wire);
+    REQUIRE(s);
+    CHECK(s->truncated);
+    CHECK(s->len == 100);
+    auto whole = decode_frame(frame.data(), frame.size(), DLT_EN10MB, 0, frame.size());
+    REQUIRE(whole);
+    CHECK_FALSE(whole->truncated);
+    CHECK(link_type_supported(DLT_NULL));
+    CHECK_FALSE(link_type_supported(DLT_IEEE802_11));
+    CHECK(link_type_name(DLT_LINUX_SLL2) == "LINUX_SLL2");
+}
+
+TEST_CASE("read_capture streams segments, filters, and refuses what it cannot decode", "[capture]") {
+    Tcp a, b;
+    b.sport = 9999;
+    Bytes arp(28, 0);
+    const std::vector<std::pair<Bytes, timeval>> frames = {
+        {ethernet(0x0800, ipv4_packet(6, tcp_segment(a))), {1700000000, 1}},
+        {ethernet(0x0806, arp), {1700000000, 2}},
+        {ethernet(0x0800, ipv4_packet(6, tcp_segment(b))), {1700000000, 3}},
+    };
+    TempFile file("stream.pcap");
+    write_pcap(file.path, PCAP_TSTAMP_PRECISION_NANO, frames);
+    std::vector<uint16_t> ports;
+    auto info = read_capture(file.path, [&](const Segment& s) { ports.push_back(s.sport); });
+    CHECK(ports == std::vector<uint16_t>{a.sport, 9999});
+    CHECK(info.frames == 3);
+    CHECK(info.segments == 2);
+    CHECK(info.undecodable == 1);
+    CHECK(info.linktype == DLT_EN10MB);
+    ports.clear();
+    info = read_capture(file.path, [&](const Segment& s) { ports.push_back(s.sport); }, "tcp port 9999");
+    CHECK(ports == std::vector<uint16_t>{9999});
+    CHECK(info.frames == 1);
+    REQUIRE_THROWS_WITH(read_capture(file.path, [](const Segment&) {}, "tcp port nonsense"),
+                        Catch::Contains("is not a filter libpcap can compile"));
+
+    SECTION("an unsupported link type is refused by name") {
+        TempFile wifi("wifi.pcap");
+        pcap_t* dead = pcap_open_dead(DLT_IEEE802_11, 65535);
+        pcap_dumper_t* out = pcap_dump_open(dead, wifi.path.c_str());
+        pcap_dump_close(out);
+        pcap_close(dead);
+        REQUIRE_THROWS_AS(read_capture(wifi.path, [](const Segment&) {}), CaptureFileError);
+        REQUIRE_THROWS_WITH(read_capture(wifi.path, [](const Segment&) {}),
+                            Catch::StartsWith(wifi.path + " has link type IEEE802_11, which socklab cannot decode"));
+    }
+    SECTION("a cut-off file says how many packets it had") {
+        std::filesystem::resize_file(file.path, std::filesystem::file_size(file.path) - 10);
+        REQUIRE_THROWS_WITH(read_capture(file.path, [](const Segment&) {}),
+                            Catch::StartsWith(file.path + " is cut off after 2 packets"));
+    }
 }
 
 TEST_CASE("decode_frame survives random and mutated frames", "[capture]") {
@@ -574,12 +649,12 @@ TEST_CASE("read_pcap names the file it cannot read", "[capture]") {
     SECTION("not a pcap file") {
         TempFile file("text.pcap");
         std::ofstream(file.path) << "this is not a capture file, just text long enough for a header\n";
-        REQUIRE_THROWS_WITH(read_pcap(file.path), Catch::StartsWith(file.path + ": "));
+        REQUIRE_THROWS_WITH(read_pcap(file.path), Catch::StartsWith(file.path + " is not a pcap or pcapng capture"));
     }
     SECTION("empty") {
         TempFile file("empty.pcap");
         std::ofstream(file.path).flush();
-        REQUIRE_THROWS_WITH(read_pcap(file.path), Catch::StartsWith(file.path + ": "));
+        REQUIRE_THROWS_WITH(read_pcap(file.path), Catch::StartsWith(file.path + " is not a pcap or pcapng capture"));
     }
 }
 

@@ -14,6 +14,7 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -79,6 +80,7 @@ constexpr uint16_t kEtherIPv4 = 0x0800, kEtherIPv6 = 0x86DD;
 constexpr uint16_t kEtherVlan = 0x8100, kEtherQinQ = 0x88A8;
 constexpr size_t kEthHeader = 14, kVlanTag = 4, kMaxVlanTags = 2;
 constexpr size_t kSllHeader = 16, kSll2Header = 20;
+constexpr size_t kNullHeader = 4;  // DLT_NULL/DLT_LOOP: the protocol family, 4 bytes
 constexpr size_t kIPv4MinHeader = 20, kIPv6Header = 40, kTcpMinHeader = 20;
 constexpr size_t kMaxIPv6ExtHeaders = 8;
 
@@ -129,12 +131,19 @@ std::optional<Network> link_payload(Bytes frame, int linktype) {
         case DLT_LINUX_SLL2:  // protocol type in the first 2 of 20 bytes
             if (frame.size() < kSll2Header) return std::nullopt;
             return Network{be16(frame, 0), frame.subspan(kSll2Header)};
+        case DLT_NULL:  // BSD loopback: AF_INET6 differs between systems (10, 24, 28, 30) and
+        case DLT_LOOP:  // DLT_NULL is in the writer's byte order, so the IP version nibble decides
+            if (frame.size() < kNullHeader) return std::nullopt;
+            return raw_payload(frame.subspan(kNullHeader));
         case DLT_RAW:
         case DLT_IPV4:
         case DLT_IPV6: return raw_payload(frame);
         default: return std::nullopt;
     }
 }
+
+constexpr int kLinkTypes[] = {DLT_EN10MB, DLT_LINUX_SLL, DLT_LINUX_SLL2, DLT_NULL, DLT_LOOP,
+                              DLT_RAW,    DLT_IPV4,      DLT_IPV6};
 
 // What the IP layer tells the TCP layer: where its header starts and how long the whole TCP
 // segment is according to IP (which may be more than was captured).
@@ -228,7 +237,17 @@ bool decode_tcp(const TcpInIp& in, Segment& seg) {
 
 }  // namespace
 
-std::optional<Segment> decode_frame(const uint8_t* data, size_t caplen, int linktype, int64_t time_ns) {
+bool link_type_supported(int linktype) {
+    return std::find(std::begin(kLinkTypes), std::end(kLinkTypes), linktype) != std::end(kLinkTypes);
+}
+
+std::string link_type_name(int linktype) {
+    const char* name = pcap_datalink_val_to_name(linktype);
+    return name ? name : "number " + std::to_string(linktype);
+}
+
+std::optional<Segment> decode_frame(const uint8_t* data, size_t caplen, int linktype, int64_t time_ns,
+                                    size_t wire_len) {
     if (data == nullptr) return std::nullopt;
     auto net = link_payload(Bytes(data, caplen), linktype);
     if (!net) return std::nullopt;
@@ -238,6 +257,7 @@ std::optional<Segment> decode_frame(const uint8_t* data, size_t caplen, int link
     if (net->ethertype == kEtherIPv4) tcp = ipv4_to_tcp(net->packet, seg);
     else if (net->ethertype == kEtherIPv6) tcp = ipv6_to_tcp(net->packet, seg);
     if (!tcp || !decode_tcp(*tcp, seg)) return std::nullopt;
+    seg.truncated = wire_len > caplen;
     return seg;
 }
 
@@ -299,49 +319,101 @@ std::string with_path(const std::string& path, const std::string& error) {
     return error.starts_with(prefix) ? error : prefix + error;
 }
 
-}  // namespace
+constexpr const char* kWhatToGive = "give a file written by tcpdump -w, Wireshark or dumpcap (pcap or pcapng)";
 
-namespace {
+// libpcap's reason for refusing a file, as one sentence that says what to do.
+std::string open_error(const std::string& path, const std::string& error) {
+    if (error.find("No such file") != std::string::npos || error.find("Permission denied") != std::string::npos ||
+        error.find("Is a directory") != std::string::npos)
+        return with_path(path, error) + " (name a capture file)";
+    // An empty file, or one too short for a file header, is reported as truncated.
+    if (error.find("unknown file format") != std::string::npos || error.find("truncated") != std::string::npos ||
+        error.find("bad dump file") != std::string::npos || error.find("format") != std::string::npos)
+        return path + " is not a pcap or pcapng capture (libpcap: " + error + "): " + kWhatToGive;
+    return with_path(path, error) + ": " + kWhatToGive;
+}
 
-// Every TCP segment of an open pcap; `name` says which file in messages.
-std::vector<Segment> read_segments(pcap_t* file, const std::string& name) {
-    int linktype = pcap_datalink(file);
-    std::vector<Segment> segments;
+// Every frame of an open capture to `each`; `name` says which file in messages.
+CaptureFileInfo read_frames(pcap_t* file, const std::string& name, const std::function<void(const Segment&)>& each,
+                            const std::string& bpf) {
+    CaptureFileInfo info;
+    info.linktype = pcap_datalink(file);
+    if (!link_type_supported(info.linktype))
+        throw CaptureFileError(name + " has link type " + link_type_name(info.linktype) +
+                               ", which socklab cannot decode (it reads Ethernet, Linux cooked v1 and v2, "
+                               "BSD loopback and raw IP): capture on an Ethernet interface or with tcpdump -i any");
+    bpf_program program{};
+    const bool filtered = !bpf.empty();
+    if (filtered && pcap_compile(file, &program, bpf.c_str(), 1, PCAP_NETMASK_UNKNOWN) < 0)
+        throw CaptureFileError("--filter '" + bpf + "' is not a filter libpcap can compile (" + pcap_geterr(file) +
+                               "): write it as tcpdump would take it, e.g. 'tcp port 8080'");
+    // The program is freed however the loop ends.
+    std::unique_ptr<bpf_program, void (*)(bpf_program*)> holder(filtered ? &program : nullptr, pcap_freecode);
+    const int64_t ns_per_tick = pcap_get_tstamp_precision(file) == PCAP_TSTAMP_PRECISION_NANO ? 1 : 1000;
     pcap_pkthdr* header = nullptr;
     const u_char* data = nullptr;
     int rc;
     while ((rc = pcap_next_ex(file, &header, &data)) == 1) {
-        int64_t time_ns = int64_t(header->ts.tv_sec) * 1'000'000'000 + header->ts.tv_usec;
-        if (auto seg = decode_frame(data, header->caplen, linktype, time_ns)) segments.push_back(*seg);
+        if (filtered && pcap_offline_filter(&program, header, data) == 0) continue;
+        ++info.frames;
+        const int64_t time_ns = int64_t(header->ts.tv_sec) * 1'000'000'000 + int64_t(header->ts.tv_usec) * ns_per_tick;
+        auto seg = decode_frame(data, header->caplen, info.linktype, time_ns, header->len);
+        if (!seg) {
+            ++info.undecodable;
+            continue;
+        }
+        ++info.segments;
+        if (seg->truncated) ++info.truncated;
+        each(*seg);
     }
     // A damaged file (e.g. a cut-off last record) must not pass for a shorter capture.
-    if (rc != PCAP_ERROR_BREAK) throw std::runtime_error(with_path(name, pcap_geterr(file)));
+    if (rc != PCAP_ERROR_BREAK) {
+        const std::string error = pcap_geterr(file);
+        if (error.find("truncated") != std::string::npos)
+            throw CaptureFileError(name + " is cut off after " + std::to_string(info.frames) +
+                                   " packets (libpcap: " + error +
+                                   "): copy the whole file again, or stop the capture before reading it");
+        throw CaptureFileError(with_path(name, error) + ": " + kWhatToGive);
+    }
+    return info;
+}
+
+std::vector<Segment> collect(pcap_t* file, const std::string& name) {
+    std::vector<Segment> segments;
+    read_frames(file, name, [&](const Segment& s) { segments.push_back(s); }, "");
     return segments;
 }
 
 }  // namespace
 
-std::vector<Segment> read_pcap(const std::string& path) {
+CaptureFileInfo read_capture(const std::string& path, const std::function<void(const Segment&)>& each,
+                             const std::string& bpf) {
     char errbuf[PCAP_ERRBUF_SIZE] = {};
     // Nanosecond precision: libpcap scales microsecond files up, so time_ns is right for both.
     PcapHandle file(pcap_open_offline_with_tstamp_precision(path.c_str(), PCAP_TSTAMP_PRECISION_NANO, errbuf));
-    if (!file) throw std::runtime_error(with_path(path, errbuf));
-    return read_segments(file.get(), path);
+    if (!file) throw CaptureFileError(open_error(path, errbuf));
+    return read_frames(file.get(), path, each, bpf);
+}
+
+std::vector<Segment> read_pcap(const std::string& path) {
+    std::vector<Segment> segments;
+    read_capture(path, [&](const Segment& s) { segments.push_back(s); });
+    return segments;
 }
 
 std::vector<Segment> read_pcap_memory(const uint8_t* data, size_t size) {
     // fmemopen cannot open an empty buffer; an empty file is not a pcap file either.
-    if (size == 0) throw std::runtime_error(with_path("(memory)", "empty"));
+    if (size == 0) throw CaptureFileError(with_path("(memory)", "empty"));
     FILE* stream = ::fmemopen(const_cast<uint8_t*>(data), size, "rb");
-    if (!stream) throw std::runtime_error(with_path("(memory)", "fmemopen failed"));
+    if (!stream) throw CaptureFileError(with_path("(memory)", "fmemopen failed"));
     char errbuf[PCAP_ERRBUF_SIZE] = {};
     // On success the handle owns the stream and closes it; on failure we still do.
     PcapHandle file(pcap_fopen_offline_with_tstamp_precision(stream, PCAP_TSTAMP_PRECISION_NANO, errbuf));
     if (!file) {
         std::fclose(stream);
-        throw std::runtime_error(with_path("(memory)", errbuf));
+        throw CaptureFileError(open_error("(memory)", errbuf));
     }
-    return read_segments(file.get(), "(memory)");
+    return collect(file.get(), "(memory)");
 }
 
 // ---------------------------------------------------------------------------------------------

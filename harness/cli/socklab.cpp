@@ -1,5 +1,6 @@
 // socklab: list the scenarios, run one (all its variants, or those named), redraw a saved run
-// (show), count sockets per state (census), sweep leftovers.
+// (show), draw any capture's connections with their inferred states (ladder), count sockets per
+// state (census), sweep leftovers.
 // Exit status: 0 every expectation held, 1 one failed, 2 usage or environment error.
 #include <unistd.h>
 
@@ -18,11 +19,15 @@
 #include <csignal>
 #include <iostream>
 
+#include "capture/capture.hpp"
+#include "inference/connections.hpp"
 #include "observation/census.hpp"
 #include "process/spawn.hpp"
 #include "report/ci.hpp"
+#include "report/capture_report.hpp"
 #include "report/html.hpp"
 #include "report/report.hpp"
+#include "report/svg.hpp"
 #include "report/terminal.hpp"
 #include "run/run.hpp"
 #include "scenario/names.hpp"
@@ -338,6 +343,123 @@ Paths default_paths() {
     return paths;
 }
 
+struct LadderOptions {
+    std::string capture;
+    std::optional<size_t> stream;
+    std::optional<int> port;
+    std::string filter, svg, html, left;
+    bool color = false;
+};
+
+// A connection's diagrams, drawn unasked, stop here: a capture of a thousand connections is read
+// from its table, and one of them picked.
+constexpr size_t kMaxDrawnUnasked = 20;
+
+// "out.svg" for one diagram, "out-3.svg" for connection 3 of several.
+std::string numbered(const std::string& path, size_t stream, bool several) {
+    if (!several) return path;
+    const auto dot = path.rfind('.');
+    const auto slash = path.rfind('/');
+    const bool has_ext = dot != std::string::npos && (slash == std::string::npos || dot > slash);
+    return (has_ext ? path.substr(0, dot) : path) + "-" + std::to_string(stream) + (has_ext ? path.substr(dot) : "");
+}
+
+// Which end goes on the left: the one `left` names ("198.18.0.1" or "198.18.0.1:40012"), else the client.
+std::optional<int> left_end(const InferredConnection& c, const std::string& left) {
+    if (left.empty()) return 0;
+    for (int e : {0, 1}) {
+        const Endpoint& end = c.ends[e];
+        if (left == end.address || left == end.address + ":" + std::to_string(end.port) || left == endpoint_text(end))
+            return e;
+    }
+    return std::nullopt;
+}
+
+// socklab ladder: reads the capture once (streaming: only the TCP segments are kept, per
+// connection), infers the states, prints the table of connections and the diagrams, and writes
+// the SVG and HTML only once everything has been drawn, so a bad input leaves no file behind.
+int ladder(const LadderOptions& o) {
+    ConnectionTracker tracker;
+    CaptureSource source;
+    source.file = o.capture;
+    uint64_t kept = 0;
+    try {
+        source.info = read_capture(o.capture, [&](const Segment& s) {
+            if (o.port && s.sport != *o.port && s.dport != *o.port) return;
+            ++kept;
+            tracker.add(s);
+        }, o.filter);
+    } catch (const CaptureFileError& e) {
+        return usage_error(e.what());
+    }
+    source.link_type = link_type_name(source.info.linktype);
+    const auto& info = source.info;
+    if (info.segments == 0)
+        return usage_error(o.capture + " holds no TCP segment (" + std::to_string(info.frames) + " frames of link type " +
+                           source.link_type + (o.filter.empty() ? "" : " matching the filter") +
+                           "): capture TCP traffic, e.g. tcpdump -i any -w FILE tcp");
+    if (kept == 0)
+        return usage_error("no TCP segment of " + o.capture + " has port " + std::to_string(*o.port) +
+                           ": see the table of connections without --port");
+    std::vector<InferredConnection> connections = tracker.finish();
+    if (o.stream && *o.stream >= connections.size())
+        return usage_error("--stream " + std::to_string(*o.stream) + ": " + o.capture + " has connections 0 to " +
+                           std::to_string(connections.size() - 1) + " (see its table without --stream)");
+
+    std::vector<const InferredConnection*> chosen;
+    for (const auto& c : connections)
+        if (!o.stream || c.stream == *o.stream) chosen.push_back(&c);
+    const bool asked = o.stream || o.port || !o.filter.empty();
+    const size_t drawn = asked ? chosen.size() : std::min(chosen.size(), kMaxDrawnUnasked);
+    std::vector<nlohmann::json> reports;
+    for (size_t i = 0; i < drawn; ++i) {
+        const auto left = left_end(*chosen[i], o.left);
+        if (!left) {
+            if (chosen.size() == 1)
+                return usage_error("--left " + o.left + " is neither end of connection " +
+                                   std::to_string(chosen[i]->stream) + " (" + endpoint_text(chosen[i]->ends[0]) + ", " +
+                                   endpoint_text(chosen[i]->ends[1]) + ")");
+            reports.push_back(capture_report_json(*chosen[i], source, 0));
+            continue;
+        }
+        reports.push_back(capture_report_json(*chosen[i], source, *left));
+    }
+
+    std::vector<ConnectionRow> rows;
+    for (const auto& c : connections) rows.push_back(connection_row(c));
+    const std::string about = source.link_type + ", " + std::to_string(info.frames) + " frames, " +
+                              std::to_string(info.segments) + " TCP segments in " + std::to_string(connections.size()) +
+                              " connections" +
+                              (info.truncated ? ", " + std::to_string(info.truncated) + " cut by the snaplen" : "") +
+                              (info.undecodable ? ", " + std::to_string(info.undecodable) + " frames not TCP" : "");
+    std::string out = "socklab ladder " + o.capture + ": " + about + "\n";
+    // The caveats once, for every diagram below, on lines of at most 100 columns as the ladders.
+    std::string line;
+    std::istringstream words("≈[A -> B] is a state inferred, not observed. " + std::string(kInferenceCaveat));
+    for (std::string word; words >> word;) {
+        if (!line.empty() && line.size() + 1 + word.size() > 100) out += line + "\n", line.clear();
+        line += (line.empty() ? "" : " ") + word;
+    }
+    out += line + "\n\n";
+    out += summary_table_text(rows);
+    if (drawn < chosen.size())
+        out += "\n" + std::to_string(chosen.size()) + " connections: the diagrams of the first " + std::to_string(drawn) +
+               " follow; pick one with --stream N, --port P or --filter 'BPF'\n";
+    for (const auto& report : reports) out += "\n" + render_terminal(report, o.color);
+    try {
+        const bool several = reports.size() > 1;
+        if (!o.svg.empty())
+            for (const auto& report : reports)
+                write_file_atomically(numbered(o.svg, report["capture"]["stream"].get<size_t>(), several),
+                                      "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n" + render_svg(report));
+        if (!o.html.empty()) write_file_atomically(o.html, render_capture_html(o.capture, about, rows, reports));
+    } catch (const std::runtime_error& e) {
+        return usage_error(e.what());
+    }
+    std::cout << out << std::flush;
+    return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -394,6 +516,21 @@ int main(int argc, char** argv) {
     show_cmd->add_option("run_dir", run_dir, "the run's directory, with report.json")->required();
     show_cmd->add_option("--color", color, "auto, always or never")->check(CLI::IsMember({"auto", "always", "never"}));
 
+    auto* ladder_cmd = app.add_subcommand("ladder", "draw the TCP connections of any pcap or pcapng file as ladders, "
+                                                    "with each side's state inferred from the segments");
+    LadderOptions ladder_options;
+    size_t stream = 0;
+    int port = 0;
+    ladder_cmd->add_option("capture", ladder_options.capture, "a pcap or pcapng file (tcpdump -w, Wireshark, dumpcap)")
+        ->required();
+    auto* stream_opt = ladder_cmd->add_option("--stream", stream, "only connection N (the table's first column)");
+    auto* port_opt = ladder_cmd->add_option("--port", port, "only segments to or from port P")->check(CLI::Range(0, 65535));
+    ladder_cmd->add_option("--filter", ladder_options.filter, "only frames this BPF filter takes, as tcpdump's");
+    ladder_cmd->add_option("--svg", ladder_options.svg, "write the diagram here (FILE-N.svg for each of several)");
+    ladder_cmd->add_option("--html", ladder_options.html, "write one self-contained page: the table and the diagrams");
+    ladder_cmd->add_option("--left", ladder_options.left, "draw this address (or address:port) on the left");
+    ladder_cmd->add_option("--color", color, "auto, always or never")->check(CLI::IsMember({"auto", "always", "never"}));
+
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
@@ -413,6 +550,12 @@ int main(int argc, char** argv) {
         }
         options.color = color == "always" || (color == "auto" && ::isatty(STDOUT_FILENO));
         if (app.got_subcommand("show")) return show(run_dir, options.color);
+        if (app.got_subcommand("ladder")) {
+            if (*stream_opt) ladder_options.stream = stream;
+            if (*port_opt) ladder_options.port = port;
+            ladder_options.color = options.color;
+            return ladder(ladder_options);
+        }
         options.progress = &std::cerr;
         if (options.step && ::isatty(STDIN_FILENO)) options.keyboard = &std::cin;  // over a pipe: no pauses
         options.out = ci.ktap ? nullptr : &std::cout;  // stdout is the KTAP alone

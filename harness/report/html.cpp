@@ -1,6 +1,7 @@
 #include "report/html.hpp"
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <set>
@@ -259,6 +260,21 @@ std::string files_section(const json& report) {
     return out + "</ul>\n</section>\n";
 }
 
+std::string capture_table(const std::vector<ConnectionRow>& rows) {
+    std::string out = "<table id=\"connections\">\n" +
+                      header_cells({"stream", "client", "server", "packets", "duration", "final states (inferred)",
+                                    "resets", "retransmissions", "notes"}) + "\n";
+    for (const auto& r : rows) {
+        const std::string n = std::to_string(r.stream);
+        out += "<tr><td class=\"num\"><a href=\"#connection-" + n + "\">" + n + "</a></td>" + cell(r.ends[0], "mono") +
+               cell(r.ends[1], "mono") + cell(std::to_string(r.packets), "num") +
+               cell(fixed_text(r.duration_s, 3) + " s", "num") + cell(r.states[0] + " / " + r.states[1], "mono") +
+               cell(std::to_string(r.resets), "num") + cell(std::to_string(r.retransmissions), "num") + cell(r.notes) +
+               "</tr>\n";
+    }
+    return out + "</table>\n";
+}
+
 void write_file(const std::string& path, const std::string& text) {
     std::ofstream out(path);
     if (!out) throw std::runtime_error("cannot write " + path + ": " + std::strerror(errno));
@@ -283,6 +299,50 @@ std::string render_html(const json& report) {
     out += run_section(report);
     out += files_section(report);
     return out + "</body>\n</html>\n";
+}
+
+std::string render_capture_html(const std::string& file, const std::string& about,
+                                const std::vector<ConnectionRow>& rows, const std::vector<json>& reports) {
+    std::string out = "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n";
+    out += "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n";
+    out += "<title>socklab ladder: " + h(file) + "</title>\n<style>" + std::string(kStyle) + "</style>\n</head>\n<body>\n";
+    out += "<header>\n<h1>" + h(file) + "</h1>\n<p class=\"subtitle\">" + h(about) + "</p>\n</header>\n";
+    out += "<section>\n<h2>Connections</h2>\n" + capture_table(rows) + "</section>\n";
+    out += "<section>\n<h2>How to read the diagrams</h2>\n<ul class=\"howto\">\n";
+    out += "<li>One diagram per connection: the client (the end that sent the first SYN) on the left, the server on "
+           "the right, time downwards in seconds since the connection's first segment; quiet stretches longer than "
+           "half a second are compressed into one dotted row.</li>\n";
+    out += "<li>Each arrow is one segment: tcpdump's flags, sequence and acknowledgment numbers relative to each "
+           "side's SYN, the data length, and in parentheses what tshark's analysis would call it (rtx: "
+           "retransmission, dup ack, zero window, window probe, keep-alive, out-of-order, previous not captured, "
+           "reset). Orange dashed arrows are retransmissions; red ones carry a reset.</li>\n";
+    out += "<li>White dashed boxes in italics are each end's state, <b>inferred from the capture</b> with RFC 9293's "
+           "state machine, not reported by a kernel (a run's diagrams draw the kernel's in solid green).</li>\n";
+    out += "<li>" + h(kInferenceCaveat) + "</li>\n</ul>\n</section>\n";
+    for (const json& report : reports) {
+        const std::string n = text_field(object_field(report, "capture"), "stream");
+        out += "<section id=\"connection-" + h(n) + "\">\n<h2>Connection " + h(n) + ": " + h(text_field(report, "title")) +
+               "</h2>\n";
+        for (const json& note : array_field(report, "notes")) out += "<p class=\"meta\">" + h(scalar_text(note)) + "</p>\n";
+        out += "<div class=\"figure\">\n" + render_svg(report) + "</div>\n</section>\n";
+    }
+    return out + "</body>\n</html>\n";
+}
+
+void write_file_atomically(const std::string& path, const std::string& text) {
+    const std::string partial = path + ".partial";
+    try {
+        write_file(partial, text);
+    } catch (const std::runtime_error&) {
+        const int error = errno;
+        std::remove(partial.c_str());
+        throw std::runtime_error("cannot write " + path + ": " + std::strerror(error));
+    }
+    if (std::rename(partial.c_str(), path.c_str()) != 0) {
+        const std::string reason = std::strerror(errno);
+        std::remove(partial.c_str());
+        throw std::runtime_error("cannot write " + path + ": " + reason);
+    }
 }
 
 void write_pictures(const std::string& dir, const json& report) {

@@ -4,13 +4,26 @@
 // Drawn from report.json alone, with no scripts, fonts or styles from elsewhere.
 #pragma once
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
+
+#include "report/capture_report.hpp"
 
 namespace socklab {
 
 // Deterministic: the same report gives the same bytes.
 std::string render_html(const nlohmann::json& report);
+
+// The page of a capture (socklab ladder): what the file held (`about`, one sentence), the caveats of
+// inference, the table of its connections, and the diagram of each of `reports` (capture_report_json),
+// drawn by render_svg as a run's is. Self-contained and deterministic as a run's page.
+std::string render_capture_html(const std::string& file, const std::string& about,
+                                const std::vector<ConnectionRow>& rows, const std::vector<nlohmann::json>& reports);
+
+// Writes `text` to `path` whole or not at all (written beside, then renamed). Throws
+// std::runtime_error naming the file when it cannot be written.
+void write_file_atomically(const std::string& path, const std::string& text);
 
 // Writes ladder.svg and report.html into the run directory `dir`, next to report.json. Throws
 // std::runtime_error naming the file that cannot be written.

@@ -162,6 +162,7 @@ LadderRow entry_row(const json& report, const json& entry) {
     row.what = text_field(entry, "kind");
     row.text = text_field(entry, "text");
     row.to_server = bool_field(entry, "to_server");
+    row.inferred = bool_field(entry, "inferred");
     if (row.what == "packet") {
         const json* packet = referenced(report, entry, "packet", "packets");
         const std::string flags = packet ? text_field(*packet, "flags") : row.text.substr(0, row.text.find(' '));
@@ -184,6 +185,12 @@ std::vector<LadderRow> timeline_rows(const json& report) {
     std::vector<LadderRow> rows;
     for (const json& entry : array_field(report, "timeline")) {
         LadderRow row = entry_row(report, entry);
+        if (row.what == "cut") {  // a capture's long middle, left out when its JSON was made
+            row.kind = LadderRow::Kind::cut;
+            row.left_out = static_cast<size_t>(number_field(entry, "left_out"));
+            rows.push_back(row);
+            continue;
+        }
         if (row.what == "checkpoint") {
             row.kind = LadderRow::Kind::checkpoint;
             row.checkpoint = referenced(report, entry, "checkpoint", "checkpoints");

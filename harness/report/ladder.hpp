@@ -28,6 +28,7 @@ struct LadderRow {
     bool rtx = false;         // packets: a retransmission
     bool reset = false;       // packets with RST
     bool error = false;       // a call that returned < 0, an exit that was not 0
+    bool inferred = false;    // states: inferred from a capture (socklab ladder), not seen in a kernel
     double gap_s = 0;         // gap: its length
     size_t left_out = 0;      // cut: how many entries
     const nlohmann::json* checkpoint = nullptr;   // checkpoint: its entry in report["checkpoints"]

@@ -87,14 +87,8 @@ std::vector<PacketView> analyze_packets(const Observations& seen) {
 // "S seq=0 :40012", "S. seq=0 ack=1 :40012", ". ack=1 :40012", "P. seq=1 ack=1 len=5 :40012".
 // seq is left out where it says nothing: on segments without SYN, FIN, RST or data.
 std::string packet_text(const PacketView& v) {
-    const Segment& s = *v.seg;
-    std::string text = flags_text(s.flags);
-    if ((s.flags & (SYN | FIN | RST)) || s.len > 0) text += " seq=" + std::to_string(v.numbers.seq);
-    if (s.flags & ACK) text += " ack=" + std::to_string(v.numbers.ack);
-    if (s.len > 0) text += " len=" + std::to_string(s.len);
-    text += " " + v.ports;
-    if (v.rtx) text += " (rtx)";
-    return text;
+    return packet_text(*v.seg, v.numbers.seq, v.numbers.ack_relative ? std::optional<uint32_t>(v.numbers.ack) : std::nullopt,
+                       v.ports, v.rtx ? std::vector<std::string>{"rtx"} : std::vector<std::string>{});
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -248,6 +242,21 @@ const char* reference_key(const std::string& kind) {
 }
 
 }  // namespace
+
+std::string packet_text(const Segment& s, uint32_t rel_seq, std::optional<uint32_t> rel_ack, const std::string& ports,
+                        const std::vector<std::string>& notes) {
+    std::string text = flags_text(s.flags);
+    if ((s.flags & (SYN | FIN | RST)) || s.len > 0) text += " seq=" + std::to_string(rel_seq);
+    if (s.flags & ACK) text += " ack=" + std::to_string(rel_ack.value_or(s.ack));
+    if (s.len > 0) text += " len=" + std::to_string(s.len);
+    text += " " + ports;
+    if (!notes.empty()) {
+        std::string joined;
+        for (const auto& n : notes) joined += (joined.empty() ? "" : ", ") + n;
+        text += " (" + joined + ")";
+    }
+    return text;
+}
 
 // ---------------------------------------------------------------------------------------------
 // The timeline

@@ -45,6 +45,13 @@ struct TimelineEntry {
 // numbers relative to each direction's first SYN, and "(rtx)" when they are retransmissions.
 std::vector<TimelineEntry> timeline(const Observations& seen);
 
+// A packet as the timeline writes it: "S seq=0 :40012", "S. seq=0 ack=1 :40012", ". ack=1 :40012",
+// "P. seq=1 ack=1 len=5 :40012 (rtx)": seq only where it says something (SYN, FIN, RST or data),
+// rel_ack or else the raw ack, `ports` as given, and `notes` (an analysis: "rtx", "dup ack #1") in
+// parentheses. The runs' packets and the captures' (socklab ladder) are written by this one function.
+std::string packet_text(const Segment& s, uint32_t rel_seq, std::optional<uint32_t> rel_ack, const std::string& ports,
+                        const std::vector<std::string>& notes);
+
 // Every timeline entry but traced retransmits and resets names what it shows by its index in
 // another array, under "packet", "transition", "event", "exit" or "checkpoint", so that pictures
 // drawn from the file alone (socklab show) find a packet's flags or a call's return value.

@@ -53,6 +53,8 @@ const char* kStyle =
     ".ladder .packet.reset text{fill:#c62828;font-weight:bold}"
     ".ladder .state rect{fill:#e8f5e9;stroke:#2e7d32}"
     ".ladder .state text{fill:#1b5e20}"
+    ".ladder .state.inferred rect{fill:#ffffff;stroke:#2e7d32;stroke-dasharray:3 2}"
+    ".ladder .state.inferred text{font-style:italic}"
     ".ladder .snapshot rect{fill:#f3e5f5;stroke:#7b1fa2;stroke-dasharray:4 2}"
     ".ladder .snapshot text{fill:#4a148c}"
     ".ladder .call.error text,.ladder .exit.error text{fill:#c62828;font-weight:bold}"
@@ -171,7 +173,9 @@ std::string state_svg(const LadderRow& row, int top) {
     if (const auto arrow = label.find(" -> "); arrow != std::string::npos) label.replace(arrow, 4, " → ");
     label = fit(label, 2 * kClientChars);
     const int width = text_width(label, kSmallCharWidth) + 12;
-    std::string out = "<g class=\"" + row.what + "\">" + title_element(fixed_text(row.t, 6) + " s  " + row.text);
+    const std::string cls = row.what + (row.inferred ? " inferred" : "");
+    std::string out = "<g class=\"" + cls + "\">" +
+                      title_element(fixed_text(row.t, 6) + " s  " + row.text + (row.inferred ? " (inferred)" : ""));
     out += rect_element(x - width / 2, top + 2, width, 16, attr_text("rx", "3"));
     out += text_element(x, top + 14, "middle", "small", label);
     return out + "</g>";
@@ -229,7 +233,9 @@ std::string gap_svg(const LadderRow& row, int top) {
     const bool cut = row.kind == LadderRow::Kind::cut;
     std::string out = std::string("<g class=\"") + (cut ? "cut" : "gap") + "\">";
     out += rect_element(kTimeRight + 4, top + 4, kSvgWidth - kTimeRight - 8, kGapHeight - 8);
-    const std::string text = cut ? "⋯ " + std::to_string(row.left_out) + " entries left out (report.json has them all)"
+    const std::string text = cut ? "⋯ " + std::to_string(row.left_out) +
+                                       (row.what == "cut" ? " segments left out (the capture has them all)"
+                                                          : " entries left out (report.json has them all)")
                                  : "⋯ " + fixed_text(row.gap_s, 2) + " s with nothing happening";
     out += text_element((kClientX + kServerX) / 2, top + 19, "middle", "", text);
     return out + "</g>";
@@ -277,19 +283,23 @@ std::string header_svg(const json& report) {
     const json& summary = object_field(report, "summary");
     std::string title = text_field(report, "scenario", "?") + " / " + text_field(report, "variant", "?");
     std::string out = text_element(8, 20, "start", "title", title);
-    const std::string counts = text_field(summary, "passed", "0") + " passed, " + text_field(summary, "failed", "0") +
-                               " failed, " + text_field(summary, "skipped", "0") + " skipped";
+    // A capture has no expectations: its header says where its states come from instead.
+    const bool capture = report.contains("capture");
+    const std::string counts = capture ? "states inferred from the capture"
+                                       : text_field(summary, "passed", "0") + " passed, " + text_field(summary, "failed", "0") +
+                                             " failed, " + text_field(summary, "skipped", "0") + " skipped";
     const bool failed = number_field(summary, "failed") > 0;
     out += "<text x=\"" + std::to_string(kSvgWidth - 8) + "\" y=\"20\" text-anchor=\"end\" style=\"fill:" +
            (failed ? "#c62828" : "#2e7d32") + ";font-weight:bold\">" + xml_escape(counts) + "</text>";
     const json& addresses = object_field(report, "addresses");
-    out += host_box(kClientX, "client", text_field(addresses, "client"));
-    out += host_box(kServerX, "server", text_field(addresses, "server"));
+    const json& names = object_field(report, "names");
+    out += host_box(kClientX, text_field(names, "client", "client"), text_field(addresses, "client"));
+    out += host_box(kServerX, text_field(names, "server", "server"), text_field(addresses, "server"));
     out += text_element(kTimeRight, 71, "end", "time", "t (s)");
     return out;
 }
 
-std::string legend_svg(int top) {
+std::string legend_svg(int top, bool capture) {
     std::string out = "<g class=\"legend\">";
     int x = kTimeRight + 6;
     const int y = top + 20;
@@ -303,6 +313,11 @@ std::string legend_svg(int top) {
     };
     item("packet", "S seq=0 ──▶", "packet (tcpdump flags, relative seq/ack)");
     item("packet rtx", "(rtx) ╌╌▶", "retransmission");
+    if (capture) {  // nothing of a capture's came from a kernel
+        item("packet reset", "R ──▶", "reset");
+        item("state inferred", "[A → B]", "state inferred from the capture (RFC 9293)");
+        return out + "</g>";
+    }
     item("state", "[A → B]", "state (tracepoint)");
     item("snapshot", "[A → B]", "state seen by sock_diag");
     item("failure", "✗", "failed expectation");
@@ -322,11 +337,17 @@ std::string render_svg(const json& report) {
     const int bottom = y + 8;
     const int height = bottom + kLegendHeight;
 
-    std::string out = "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"ladder\" id=\"ladder\" width=\"" +
+    const bool capture = report.contains("capture");
+    // A capture's page holds several diagrams: each names its connection, and says how many
+    // arrows it should have (the HTML check counts them).
+    const std::string id = capture ? "ladder-" + text_field(object_field(report, "capture"), "stream") : "ladder";
+    const std::string extra = capture ? " data-packets=\"" + std::to_string(array_field(report, "packets").size()) + "\"" : "";
+    std::string out = "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"ladder\" id=\"" + id + "\"" + extra + " width=\"" +
                       std::to_string(kSvgWidth) + "\" height=\"" + std::to_string(height) + "\" viewBox=\"0 0 " +
                       std::to_string(kSvgWidth) + " " + std::to_string(height) + "\">\n";
     out += title_element("Ladder diagram of " + text_field(report, "scenario") + " / " + text_field(report, "variant") +
-                         ": client left, server right, time downwards") + "\n";
+                         (capture ? ": time downwards, states inferred from the capture"
+                                  : ": client left, server right, time downwards")) + "\n";
     out += "<style>" + std::string(kStyle) + "</style>\n";
     out += "<defs>" + arrowhead("sl-arrow", "#1f4e9c") + arrowhead("sl-arrow-rtx", "#d97706") +
            arrowhead("sl-arrow-reset", "#c62828") + "</defs>\n";
@@ -345,7 +366,7 @@ std::string render_svg(const json& report) {
         }
         out += row_svg(row, tops[i]) + "\n";
     }
-    out += legend_svg(bottom) + "\n";
+    out += legend_svg(bottom, capture) + "\n";
     return out + "</svg>\n";
 }
 

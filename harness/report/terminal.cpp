@@ -38,6 +38,7 @@ public:
     std::string green(const std::string& s) const { return paint(s, "32"); }
     std::string red(const std::string& s) const { return paint(s, "31"); }
     std::string yellow(const std::string& s) const { return paint(s, "33"); }
+    std::string italic(const std::string& s) const { return paint(s, "3"); }
 
 private:
     bool color_;
@@ -96,8 +97,20 @@ std::string arrow(const std::string& label, bool to_server) {
     return to_server ? kRule + kRule + label + fill + ">" : "<" + kRule + kRule + label + fill;
 }
 
+// An inferred state is written "≈[A -> B]" (in italics with colour), a state a kernel reported "[A -> B]".
+constexpr const char* kInferredMark = "≈";
+
 std::string entry_line(const Style& style, const LadderRow& row) {
     if (row.what == "packet") return timeline_line(style, row.t, arrow(row.text, row.to_server), kMiddleColumn);
+    if (row.inferred) {
+        LadderRow marked = row;
+        marked.text = kInferredMark + row.text;
+        marked.inferred = false;
+        const std::string line = entry_line(style, marked);
+        // Only the text after the time is italic; the time keeps its dim look.
+        const size_t text_at = line.find(kInferredMark);
+        return line.substr(0, text_at) + style.italic(line.substr(text_at));
+    }
     if (row.side == "client") return timeline_line(style, row.t, row.text, kClientColumn);
     if (row.side == "server") return timeline_line(style, row.t, row.text, kServerColumn);
     return timeline_line(style, row.t, row.text, kMiddleColumn);  // a socket of neither side
@@ -126,7 +139,28 @@ void render_checkpoint(std::string& out, const Style& style, const LadderRow& ro
         out += std::string(kClientColumn, ' ') + fit(sockets_line(side, sockets), kWidth - kClientColumn) + "\n";
 }
 
+// A connection of a capture (socklab ladder): its file, endpoints and notes; there is no run.
+void render_capture_header(std::string& out, const Style& style, const json& report) {
+    const json& capture = object_field(report, "capture");
+    out += style.bold(fit("socklab ladder  " + text_field(report, "scenario") + " / " + text_field(report, "variant"),
+                          kWidth)) + "\n";
+    for (const auto& l : wrap(text_field(report, "title") + ", " + fixed_text(number_field(report, "duration_s"), 3) +
+                                  " s, " + text_field(capture, "packets_total") + " packets",
+                              "  "))
+        out += l + "\n";
+    const json& names = object_field(report, "names");
+    const json& addresses = object_field(report, "addresses");
+    for (const auto& l : wrap("left " + text_field(names, "client") + " " + text_field(addresses, "client") + ", right " +
+                                  text_field(names, "server") + " " + text_field(addresses, "server") + "; link type " +
+                                  text_field(capture, "link_type"),
+                              "  "))
+        out += l + "\n";
+    for (const auto& note : array_field(report, "notes"))
+        for (const auto& l : wrap(scalar_text(note), "  note: ")) out += l + "\n";
+}
+
 void render_header(std::string& out, const Style& style, const json& report) {
+    if (report.contains("capture")) return render_capture_header(out, style, report);
     out += style.bold(fit("socklab  " + text_field(report, "scenario") + " / " + text_field(report, "variant"), kWidth)) +
            "\n";
     if (const auto title = text_field(report, "title"); !title.empty())
@@ -150,11 +184,12 @@ void render_header(std::string& out, const Style& style, const json& report) {
         for (const auto& l : wrap(pcap, "  pcap: ")) out += l + "\n";
 }
 
-std::string column_titles() {
+std::string column_titles(const json& report) {
+    const json& names = object_field(report, "names");
     std::string line = "   time";
-    line += std::string(kClientColumn - columns(line), ' ') + "client";
+    line += std::string(kClientColumn - columns(line), ' ') + text_field(names, "client", "client");
     line += std::string(kMiddleColumn - columns(line), ' ') + "packets";
-    line += std::string(kServerColumn - columns(line), ' ') + "server";
+    line += std::string(kServerColumn - columns(line), ' ') + text_field(names, "server", "server");
     return line;
 }
 
@@ -216,9 +251,17 @@ std::string render_terminal(const json& report, bool color) {
     const Style style(color);
     std::string out;
     render_header(out, style, report);
-    out += "\n" + style.bold(column_titles()) + "\n";
+    out += "\n" + style.bold(column_titles(report)) + "\n";
     render_timeline(out, style, report);
     out += "\n";
+    if (report.contains("capture")) {  // no expectations: the states it ends in, as inferred
+        const json& final_states = object_field(object_field(report, "capture"), "final");
+        const json& names = object_field(report, "names");
+        out += "final states (inferred): " + text_field(names, "client", "client") + " " +
+               text_field(final_states, "client") + ", " + text_field(names, "server", "server") + " " +
+               text_field(final_states, "server") + "\n";
+        return out;
+    }
     const json& expectations = array_field(report, "expectations");
     render_expectations(out, style, expectations);
     const Tally t = tally(expectations);
