@@ -231,6 +231,80 @@ TEST_CASE("decode_frame honours IPv4 options and TCP options", "[capture]") {
     }
 }
 
+TEST_CASE("decode_frame reads the window scale option", "[capture]") {
+    Tcp t;
+    t.flags = SYN;
+    t.payload = 0;
+    t.options = 8;
+    Bytes seg = tcp_segment(t);  // NOP NOP NOP WS(3, 7) NOP... as Linux lays out its SYN's tail
+    seg[23] = 3, seg[24] = 3, seg[25] = 7;
+    auto s = decode(ethernet(0x0800, ipv4_packet(6, seg)));
+    REQUIRE(s);
+    CHECK(s->wscale == 7);
+    seg[25] = 20;  // RFC 7323: a shift above 14 is taken as 14
+    CHECK(decode(ethernet(0x0800, ipv4_packet(6, seg)))->wscale == 14);
+    seg[24] = 9;  // a length running past the options: no option read, and the segment kept
+    s = decode(ethernet(0x0800, ipv4_packet(6, seg)));
+    REQUIRE(s);
+    CHECK(s->wscale == -1);
+    t.options = 0;
+    CHECK(decode(ethernet(0x0800, ipv4_packet(6, tcp_segment(t))))->wscale == -1);
+}
+
+TEST_CASE("relative_numbers: sequence numbers, una and windows as Wireshark shows them", "[capture]") {
+    auto seg = [](bool from_client, uint8_t flags, uint32_t seq, uint32_t ack, uint32_t len, uint16_t win, int ws = -1) {
+        Segment s;
+        s.src = from_client ? "198.18.0.1" : "198.18.0.2";
+        s.dst = from_client ? "198.18.0.2" : "198.18.0.1";
+        s.sport = from_client ? 40000 : 8080;
+        s.dport = from_client ? 8080 : 40000;
+        s.flags = flags;
+        s.seq = seq, s.ack = ack, s.len = len, s.window = win, s.wscale = ws;
+        return s;
+    };
+    const uint32_t c = 0xFFFFFFF0u, sv = 1000;  // the client's ISN wraps around
+    const std::vector<Segment> segments{
+        seg(true, SYN, c, 0, 0, 64240, 7),
+        seg(false, SYN | ACK, sv, c + 1, 0, 65160, 2),
+        seg(true, ACK, c + 1, sv + 1, 0, 502),
+        seg(true, PSH | ACK, c + 1, sv + 1, 100, 502),
+        seg(false, ACK, sv + 1, c + 101, 0, 0),         // a zero window
+        seg(true, ACK, c + 100, sv + 1, 0, 502),        // a probe: seq = una - 1
+        seg(true, SYN, 7, 0, 0, 64240),                 // a new connection on the same ports
+    };
+    const auto n = relative_numbers(segments);
+    REQUIRE(n.size() == segments.size());
+    CHECK(n[0].seq == 0);
+    CHECK(n[0].window == 64240);                        // a SYN's window is never scaled
+    CHECK(n[1].seq == 0);
+    CHECK(n[1].ack == 1);
+    CHECK(n[2].window == 502u << 7);                    // scaled by the client's own shift
+    CHECK(n[3].seq == 1);
+    CHECK(n[3].una == 1);                               // the SYN-ACK acked the SYN
+    CHECK(n[4].ack == 101);
+    CHECK(n[4].window == 0);
+    CHECK(n[5].seq == 100);
+    CHECK(n[5].una == 101);
+    CHECK(n[5].seq == n[5].una - 1);
+    CHECK(n[6].seq == 0);                               // numbered from its own ISN
+    CHECK(n[6].una == 0);
+    CHECK(n[6].window == 64240);
+    // Without the option on both SYNs, nothing is scaled.
+    std::vector<Segment> unscaled = segments;
+    unscaled[1].wscale = -1;
+    CHECK(relative_numbers(unscaled)[2].window == 502);
+    CHECK(n[1].ack_relative);
+    CHECK_FALSE(n[0].ack_relative);  // no ACK flag
+    // A capture that began mid-connection: seq relative to the first one seen, and an ack of a
+    // direction not seen yet raw.
+    const auto mid = relative_numbers({segments[3], segments[4]});
+    CHECK(mid[0].seq == 0);
+    CHECK(mid[0].ack == sv + 1);
+    CHECK_FALSE(mid[0].ack_relative);
+    CHECK(mid[1].ack == 100);
+    CHECK(mid[1].ack_relative);
+}
+
 TEST_CASE("decode_frame on every truncation is either nothing or the full segment", "[capture]") {
     Tcp t;
     t.options = 12;

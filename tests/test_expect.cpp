@@ -153,6 +153,51 @@ TEST_CASE("packets, transitions, counters, exits, trace") {
     CHECK(one({{"transitions", "client SYN_SENT > CLOSE"}, {"count", 9}, {"why", "w"}}, seen).skipped);
 }
 
+TEST_CASE("packets: where conditions on each segment's own numbers") {
+    Observations seen = backlog_run();
+    // Connection 40000 then carries 10 bytes, the server's window closes, and the client probes.
+    Segment data = segment(1.0, true, PSH | ACK, 40000, 101);
+    data.ack = 501;
+    data.len = 10;
+    Segment closed = segment(1.1, false, ACK, 40000, 501);
+    closed.ack = 111;
+    Segment probe = segment(1.3, true, ACK, 40000, 110);
+    probe.ack = 501;
+    probe.window = 100;
+    seen.segments.insert(seen.segments.end(), {data, closed, probe});
+    auto where = [&](const json& conditions, const json& count) {
+        return one({{"packets", "client ."}, {"count", count}, {"where", conditions}, {"why", "w"}}, seen);
+    };
+    CHECK(where(json::array({"len == 0", "seq == una - 1"}), 1).passed);
+    CHECK(one({{"packets", "server ."}, {"count", 1}, {"where", "win == 0"}, {"why", "w"}}, seen).passed);
+    CHECK(one({{"packets", "client P."}, {"count", 1}, {"where", json::array({"len == backlog * 2", "seq == 1"})}, {"why", "w"}}, seen).passed);
+    // A probe one byte further on is not one, and the outcome says how many had the flags.
+    seen.segments.back().seq = 111;
+    Outcome o = where(json::array({"len == 0", "seq == una - 1"}), 1);
+    CHECK_FALSE(o.passed);
+    CHECK_THAT(o.observed, Catch::StartsWith("0 of 1 ."));
+    CHECK_THAT(o.expected, Catch::Contains("where len == 0, seq == una - 1"));
+    CHECK(one({{"packets", "client S"}, {"at_least", 6}, {"why", "w"}}, seen).passed);
+    CHECK_FALSE(one({{"packets", "client S"}, {"at_least", 13}, {"why", "w"}}, seen).passed);
+}
+
+TEST_CASE("trace: tcp_send_reset's reason") {
+    Observations seen = backlog_run();
+    TraceEvent reset;
+    reset.name = "tcp_send_reset";
+    reset.saddr = "198.18.0.2";
+    reset.daddr = "198.18.0.1";
+    reset.reason = "NO_SOCKET";
+    seen.trace.push_back(reset);
+    CHECK(one({{"trace", "server tcp_send_reset"}, {"count", 1}, {"reason", "NO_SOCKET"}, {"why", "w"}}, seen).passed);
+    Outcome other = one({{"trace", "server tcp_send_reset"}, {"count", 1}, {"reason", "TCP_ABORT_ON_LINGER"}, {"why", "w"}}, seen);
+    CHECK_FALSE(other.passed);
+    CHECK(other.observed == "0 (reasons: NO_SOCKET x1)");
+    seen.trace.back().reason.clear();  // a kernel before 6.10 traces none
+    CHECK_THAT(one({{"trace", "server tcp_send_reset"}, {"count", 1}, {"reason", "NO_SOCKET"}, {"why", "w"}}, seen).observed,
+               Catch::Contains("none traced x1"));
+}
+
 TEST_CASE("call expectations: errno \"0\" means the call succeeded") {
     Observations seen = backlog_run();  // 6 connect() = 0 (errno ""), 1 connect() = -1 ETIMEDOUT
     CHECK(one({{"call", "client connect"}, {"errno", "0"}, {"count", "backlog + 1"}, {"why", "w"}}, seen).passed);

@@ -160,6 +160,7 @@ TEST_CASE("parse_trace_line: tcp_send_reset", "[trace]") {
         CHECK(ev->daddr == "198.18.254.1");
         CHECK(ev->dport == 51334);
         CHECK(ev->state == "UNKNOWN");
+        CHECK(ev->reason == "NO_SOCKET");
     }
     SECTION("from a socket") {
         auto ev = parse_trace_line(kSendResetFromSocket);
@@ -168,6 +169,7 @@ TEST_CASE("parse_trace_line: tcp_send_reset", "[trace]") {
         CHECK(ev->sport == 8082);
         CHECK(ev->dport == 33704);
         CHECK(ev->state == "CLOSE");
+        CHECK(ev->reason == "TCP_STATE");
     }
     SECTION("the older format (6.1): the socket's fields") {
         auto ev = parse_trace_line(kSendResetOldFormat);
@@ -178,6 +180,7 @@ TEST_CASE("parse_trace_line: tcp_send_reset", "[trace]") {
         CHECK(ev->daddr == "198.18.254.1");
         CHECK(ev->dport == 33704);
         CHECK(ev->state == "ESTABLISHED");
+        CHECK(ev->reason.empty());
     }
     SECTION("IPv6, with bracketed addresses") {
         auto ev = parse_trace_line(kSendResetV6);

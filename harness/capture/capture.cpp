@@ -14,6 +14,7 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <span>
@@ -195,7 +196,20 @@ std::optional<TcpInIp> ipv6_to_tcp(Bytes ip, Segment& seg) {
     return TcpInIp{ip.subspan(at), *tcp_len};
 }
 
-// Only the fixed 20 bytes are read, so options cut off by the snaplen do not lose the segment.
+// The window scale option (kind 3), when the options hold one within the captured bytes.
+int window_scale(Bytes options) {
+    for (size_t at = 0; at < options.size();) {
+        const uint8_t kind = options[at];
+        if (kind == 0) break;             // end of options
+        if (kind == 1) { ++at; continue; }  // no-op padding
+        if (at + 1 >= options.size() || options[at + 1] < 2) break;
+        if (kind == 3 && options[at + 1] == 3 && at + 2 < options.size()) return std::min<int>(options[at + 2], 14);
+        at += options[at + 1];
+    }
+    return -1;
+}
+
+// Only the fixed 20 bytes are required, so options cut off by the snaplen do not lose the segment.
 bool decode_tcp(const TcpInIp& in, Segment& seg) {
     Bytes tcp = in.tcp;
     if (tcp.size() < kTcpMinHeader) return false;
@@ -208,6 +222,7 @@ bool decode_tcp(const TcpInIp& in, Segment& seg) {
     seg.flags = tcp[13];
     seg.window = be16(tcp, 14);
     seg.len = uint32_t(std::min<size_t>(in.tcp_len - header, UINT32_MAX));
+    seg.wscale = window_scale(tcp.subspan(kTcpMinHeader, std::min(header, tcp.size()) - kTcpMinHeader));
     return true;
 }
 
@@ -224,6 +239,48 @@ std::optional<Segment> decode_frame(const uint8_t* data, size_t caplen, int link
     else if (net->ethertype == kEtherIPv6) tcp = ipv6_to_tcp(net->packet, seg);
     if (!tcp || !decode_tcp(*tcp, seg)) return std::nullopt;
     return seg;
+}
+
+std::vector<Relative> relative_numbers(const std::vector<Segment>& segments) {
+    struct Direction {
+        bool seen = false, syn = false;
+        uint32_t isn = 0;
+        int wscale = -1;
+        uint32_t una = 0;  // highest relative ack received from the other direction
+        bool acked = false;
+    };
+    // Keyed by "src sport dst dport"; the reverse key is the other direction.
+    std::map<std::string, Direction> directions;
+    const auto key = [](const std::string& a, uint16_t ap, const std::string& b, uint16_t bp) {
+        return a + " " + std::to_string(ap) + " " + b + " " + std::to_string(bp);
+    };
+    std::vector<Relative> out;
+    out.reserve(segments.size());
+    for (const Segment& s : segments) {
+        Direction& d = directions[key(s.src, s.sport, s.dst, s.dport)];
+        Direction& peer = directions[key(s.dst, s.dport, s.src, s.sport)];
+        if ((s.flags & SYN) && (!d.syn || s.seq != d.isn)) {  // a new connection on the tuple (a copy keeps it)
+            d = Direction{true, true, s.seq, s.wscale, 0, false};
+            if (!(s.flags & ACK)) peer = Direction{};
+        }
+        // A capture that began mid-connection: seq relative to the first one seen.
+        if (!d.seen) d = Direction{true, false, s.seq, -1, 0, false};
+        Relative r;
+        r.seq = s.seq - d.isn;
+        r.ack = s.ack;  // raw while the other direction is unseen
+        if ((s.flags & ACK) && peer.seen) {
+            r.ack = s.ack - peer.isn;
+            r.ack_relative = true;
+            // The peer's una: the acks it receives from us (modular: una only moves forward).
+            if (!peer.acked || int32_t(r.ack - peer.una) > 0) peer.una = r.ack;
+            peer.acked = true;
+        }
+        r.una = d.una;
+        const bool scaled = !(s.flags & SYN) && d.wscale >= 0 && peer.wscale >= 0;
+        r.window = uint64_t(s.window) << (scaled ? d.wscale : 0);
+        out.push_back(r);
+    }
+    return out;
 }
 
 // ---------------------------------------------------------------------------------------------

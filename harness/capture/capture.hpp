@@ -20,7 +20,8 @@ struct Segment {
     uint8_t flags = 0;
     uint32_t seq = 0, ack = 0;
     uint32_t len = 0;             // TCP payload bytes
-    uint16_t window = 0;
+    uint16_t window = 0;          // as sent, before window scaling
+    int wscale = -1;              // the window scale option (SYNs carry it), -1 when absent
 };
 
 // tcpdump's notation: "S", "S.", ".", "P.", "F.", "R", "R." (SYN, FIN, PSH, RST, then '.' for ACK).
@@ -31,6 +32,19 @@ std::optional<uint8_t> parse_flags(const std::string& text);
 // One link-layer frame (DLT_EN10MB or DLT_LINUX_SLL/SLL2 or DLT_RAW) to a segment; nullopt when it
 // is not TCP over IPv4/IPv6 or is truncated. Never reads past `caplen`.
 std::optional<Segment> decode_frame(const uint8_t* data, size_t caplen, int linktype, int64_t time_ns);
+
+// A segment's numbers as Wireshark shows them, per connection (its two directions): seq and ack
+// relative to each direction's initial sequence number (its SYN's, else the first seq seen; an
+// ack of a direction not seen yet stays raw), the window in bytes (scaled when both SYNs carried
+// the option; a SYN's own is never scaled), and una: the highest ack its sender had received
+// before it (snd_una as the wire shows it).
+struct Relative {
+    uint32_t seq = 0, ack = 0, una = 0;
+    bool ack_relative = false;
+    uint64_t window = 0;
+};
+// One for each segment, in the same order.
+std::vector<Relative> relative_numbers(const std::vector<Segment>& segments);
 
 // All TCP segments of a pcap file, in file order. Throws std::runtime_error naming the file when
 // it cannot be opened or is not a pcap file.

@@ -372,38 +372,78 @@ private:
 class PacketsExpectation : public Expectation {
 public:
     PacketsExpectation(const Reader& r, const json& j, const std::string& w, const Place&) {
-        r.keys(j, w, {"packets", "count"}, {});
+        r.keys(j, w, {"packets"}, {"count", "at_least", "where"});
         std::tie(side, subject) = side_and(r, j["packets"], w + ".packets", "<side> <flags>, e.g. server F.");
         flags_ = r.flags(subject, w + ".packets");
-        count_ = r.expr(j["count"], w + ".count");
+        at_least_ = one_of(r, j, w, "count", "at_least") == "at_least";
+        count_ = r.expr(j[at_least_ ? "at_least" : "count"], w + "." + (at_least_ ? "at_least" : "count"));
+        if (j.contains("where")) {
+            const Reader fields = r.with_more_names(kSegmentNames);
+            const json& list = j["where"].is_array() ? j["where"] : json::array({j["where"]});
+            for (size_t i = 0; i < list.size(); ++i) {
+                const std::string at = w + ".where" + (j["where"].is_array() ? "[" + std::to_string(i) + "]" : "");
+                where_.push_back(fields.expr(list[i], at));
+            }
+        }
     }
 
     Outcome check(const Observations& seen, const Lookup& lookup, const Timing&) const override {
-        int count = 0;
+        int count = 0, flagged = 0;
         Outcome o;
         std::map<std::string, int> from_side;
-        for (const auto& s : seen.segments) {
+        const std::vector<Relative> numbers = relative_numbers(seen.segments);
+        for (size_t i = 0; i < seen.segments.size(); ++i) {
+            const Segment& s = seen.segments[i];
             if (seen.side_of(s.src) != side) continue;
             from_side[flags_text(s.flags)]++;
-            if (s.flags == flags_) {
-                ++count;
-                o.at = seen.seconds(s.time_ns);
-            }
+            if (s.flags != flags_) continue;
+            ++flagged;
+            if (!meets(s, numbers[i], lookup)) continue;
+            ++count;
+            o.at = seen.seconds(s.time_ns);
         }
         const Value want = value_of(count_, lookup);
-        o.passed = count == static_cast<int>(want.number);
-        o.expected = want.shown + " segments " + subject + " from the " + side;
-        o.observed = std::to_string(count) + " (all from the " + side + ":";
+        o.passed = at_least_ ? count >= static_cast<int>(want.number) : count == static_cast<int>(want.number);
+        o.expected = (at_least_ ? "at least " : "") + want.shown + " segments " + subject + " from the " + side + conditions_text();
+        o.observed = std::to_string(count);
+        if (!where_.empty()) o.observed += " of " + std::to_string(flagged) + " " + subject;
+        o.observed += " (all from the " + side + ":";
         for (const auto& [f, n] : from_side) o.observed += " " + f + " x" + std::to_string(n);
         o.observed += ")";
         return o;
     }
 
-    std::string describe() const override { return side + " " + subject + " segments: " + count_; }
+    std::string describe() const override {
+        return side + " " + subject + " segments" + conditions_text() + ": " + (at_least_ ? "at least " : "") + count_;
+    }
 
 private:
+    // A segment's own names in `where`, as Wireshark shows them (relative_numbers()).
+    inline static const std::set<std::string> kSegmentNames{"len", "win", "seq", "ack", "una"};
+
+    bool meets(const Segment& s, const Relative& n, const Lookup& lookup) const {
+        const Lookup fields = [&](const std::string& name) -> std::optional<double> {
+            if (name == "len") return s.len;
+            if (name == "win") return static_cast<double>(n.window);
+            if (name == "seq") return n.seq;
+            if (name == "ack") return n.ack;
+            if (name == "una") return n.una;
+            return lookup(name);
+        };
+        for (const auto& c : where_)
+            if (evaluate(c, fields) == 0) return false;
+        return true;
+    }
+    std::string conditions_text() const {
+        std::string text;
+        for (const auto& c : where_) text += (text.empty() ? " where " : ", ") + c;
+        return text;
+    }
+
     uint8_t flags_ = 0;
+    bool at_least_ = false;
     std::string count_;
+    std::vector<std::string> where_;
 };
 
 // {"retransmits": "client S", "rule": "syn_sent", "connections": "overflow"}: each connection's
@@ -566,11 +606,17 @@ private:
 class TraceExpectation : public Expectation {
 public:
     TraceExpectation(const Reader& r, const json& j, const std::string& w, const Place&) {
-        r.keys(j, w, {"trace"}, {"count", "at_least"});
+        r.keys(j, w, {"trace"}, {"count", "at_least", "reason"});
         std::tie(side, subject) = side_and(r, j["trace"], w + ".trace", "<side> <event>, e.g. server tcp_send_reset");
         static const std::set<std::string> events{"tcp_retransmit_synack", "tcp_retransmit_skb", "tcp_send_reset",
                                                   "tcp_receive_reset"};
         if (!events.count(subject)) r.fail(w + ".trace", "unknown event \"" + subject + "\"");
+        if (j.contains("reason")) {
+            // The kernel's sk_rst_reason names ("NO_SOCKET", "TCP_ABORT_ON_LINGER"): traced since 6.10.
+            if (subject != "tcp_send_reset") r.fail(w + ".reason", "only tcp_send_reset has a reason");
+            reason_ = r.str(j["reason"], w + ".reason");
+            if (reason_.empty()) r.fail(w + ".reason", "name a reason, e.g. NO_SOCKET");
+        }
         at_least_ = one_of(r, j, w, "count", "at_least") == "at_least";
         value_ = r.expr(j[at_least_ ? "at_least" : "count"], w);
     }
@@ -578,30 +624,40 @@ public:
     Outcome check(const Observations& seen, const Lookup& lookup, const Timing&) const override {
         Outcome o;
         const Value want = value_of(value_, lookup);
-        o.expected = (at_least_ ? "at least " : "") + want.shown + " " + subject + " events on the " + side;
+        o.expected = (at_least_ ? "at least " : "") + want.shown + " " + subject + " events on the " + side +
+                     (reason_.empty() ? "" : " with reason " + reason_);
         if (!seen.traced) {
             o.skipped = true;
             o.observed = "not checked: " + seen.trace_note;
             return o;
         }
         int count = 0;
-        for (const auto& t : seen.trace)
-            if (t.name == subject && seen.side_of(t.saddr) == side) {
-                ++count;
-                o.at = seen.seconds(t.time_ns);
-            }
+        std::map<std::string, int> reasons;
+        for (const auto& t : seen.trace) {
+            if (t.name != subject || seen.side_of(t.saddr) != side) continue;
+            reasons[t.reason.empty() ? "none traced" : t.reason]++;
+            if (!reason_.empty() && t.reason != reason_) continue;
+            ++count;
+            o.at = seen.seconds(t.time_ns);
+        }
         o.passed = at_least_ ? count >= static_cast<int>(want.number) : count == static_cast<int>(want.number);
         o.observed = std::to_string(count);
+        if (!reason_.empty()) {
+            std::string list;
+            for (const auto& [name, n] : reasons) list += (list.empty() ? "" : ", ") + name + " x" + std::to_string(n);
+            if (!list.empty()) o.observed += " (reasons: " + list + ")";
+        }
         return o;
     }
 
     std::string describe() const override {
-        return side + " " + subject + " events: " + (at_least_ ? "at least " : "") + value_;
+        return side + " " + subject + " events" + (reason_.empty() ? "" : " (" + reason_ + ")") + ": " +
+               (at_least_ ? "at least " : "") + value_;
     }
 
 private:
     bool at_least_ = false;
-    std::string value_;
+    std::string value_, reason_;
 };
 
 // A moment of the run: "checkpoint NAME", "transition SIDE OLD>NEW", "call SIDE NAME" (its first

@@ -37,6 +37,10 @@ public:
         : file_(std::move(file)), known_(std::move(known)), programs_(programs) {}
     // The same reader with other expression names (a context with more or fewer of them).
     Reader with_names(Known known) const { return Reader(file_, std::move(known), programs_); }
+    // The same reader, knowing `extra` names besides its own (e.g. a segment's fields).
+    Reader with_more_names(std::set<std::string> extra) const {
+        return with_names([known = known_, extra = std::move(extra)](const std::string& n) { return extra.count(n) > 0 || known(n); });
+    }
 
     [[noreturn]] void fail(const std::string& where, const std::string& what) const;
     // The object's keys are the required ones and some of the optional ones.

@@ -202,6 +202,7 @@ bool fill_send_reset(const Fields& fields, TraceEvent& ev) {
     if (!src && !dest) return fill_retransmit_skb(fields, ev);
     if (!src || !dest || !state || state->empty()) return false;
     ev.state = state_without_prefix(*state);  // "UNKNOWN" when no socket was involved
+    if (auto reason = field(fields, "reason")) ev.reason = *reason;  // sk_rst_reason, since 6.10
     return parse_endpoint(*src, ev.saddr, ev.sport) && parse_endpoint(*dest, ev.daddr, ev.dport);
 }
 

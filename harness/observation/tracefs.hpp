@@ -17,6 +17,7 @@ struct TraceEvent {
     uint16_t sport = 0, dport = 0;
     std::string oldstate, newstate;  // inet_sock_set_state only, without TCP_ ("SYN_SENT")
     std::string state;            // tcp_retransmit_skb and tcp_send_reset: socket state, without TCP_
+    std::string reason;           // tcp_send_reset: why the kernel reset ("NO_SOCKET"); "" before 6.10
 };
 
 // One line of trace_pipe; nullopt for lines that are not one of the events above.

@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <numeric>
 #include <optional>
 #include <set>
 #include <stdexcept>
@@ -45,37 +46,29 @@ struct PacketView {
     const Segment* seg = nullptr;
     std::string from;                 // side that sent it, "" when neither address is ours
     bool to_server = false;
-    uint32_t rel_seq = 0;             // seq minus this direction's ISN
-    std::optional<uint32_t> rel_ack;  // ack minus the other direction's ISN, when that is known
+    Relative numbers;                 // seq, ack and window as Wireshark shows them
     bool rtx = false;                 // same direction, seq and flags as an earlier SYN/FIN/data segment
     std::string ports;                // ":40012", or ":sport>:dport" when neither side is known
 };
 
-// The two directions of one connection (index 0: from the endpoint that sorts first).
-struct Flow {
-    std::optional<uint32_t> isn[2];
-};
-
 std::string endpoint(const std::string& address, uint16_t port) { return address + " " + std::to_string(port); }
 
-// Packets in time order (capture order for equal times).
-std::vector<const Segment*> segments_by_time(const Observations& seen) {
-    std::vector<const Segment*> order;
-    for (const auto& s : seen.segments) order.push_back(&s);
-    std::stable_sort(order.begin(), order.end(),
-                     [](const Segment* a, const Segment* b) { return a->time_ns < b->time_ns; });
-    return order;
-}
-
-// Like tcpdump and Wireshark, each direction counts from its initial sequence number, taken from
-// its first SYN, or from its first segment when the capture missed the SYN.
+// Packets in time order (capture order for equal times), numbered as relative_numbers() does.
 std::vector<PacketView> analyze_packets(const Observations& seen) {
-    std::map<std::string, Flow> flows;                              // "a|b", a < b
+    std::vector<size_t> order(seen.segments.size());
+    std::iota(order.begin(), order.end(), size_t{0});
+    std::stable_sort(order.begin(), order.end(),
+                     [&](size_t a, size_t b) { return seen.segments[a].time_ns < seen.segments[b].time_ns; });
+    std::vector<Segment> in_time;
+    for (size_t i : order) in_time.push_back(seen.segments[i]);
+    const std::vector<Relative> numbers = relative_numbers(in_time);
     std::set<std::tuple<std::string, uint32_t, uint8_t>> occupied;  // (direction, seq, flags)
     std::vector<PacketView> views;
-    for (const Segment* s : segments_by_time(seen)) {
+    for (size_t i = 0; i < order.size(); ++i) {
+        const Segment* s = &seen.segments[order[i]];
         PacketView v;
         v.seg = s;
+        v.numbers = numbers[i];
         v.from = seen.side_of(s->src);
         const std::string to = seen.side_of(s->dst);
         v.to_server = v.from == "client" || (v.from.empty() && to == "server");
@@ -83,21 +76,9 @@ std::vector<PacketView> analyze_packets(const Observations& seen) {
             v.ports = ":" + std::to_string(s->sport) + ">:" + std::to_string(s->dport);
         else
             v.ports = ":" + std::to_string(v.to_server ? s->sport : s->dport);
-
-        const std::string src = endpoint(s->src, s->sport), dst = endpoint(s->dst, s->dport);
-        const int dir = src < dst ? 0 : 1;
-        Flow& flow = flows[dir == 0 ? src + "|" + dst : dst + "|" + src];
-        const bool syn = s->flags & SYN, ack = s->flags & ACK;
-        // A SYN with a new ISN on the same ports is a new connection (e.g. after TIME_WAIT).
-        if (syn && !ack && flow.isn[dir] && *flow.isn[dir] != s->seq) flow = Flow{};
-        if (!flow.isn[dir] || (syn && *flow.isn[dir] != s->seq)) flow.isn[dir] = s->seq;
-        v.rel_seq = s->seq - *flow.isn[dir];  // unsigned: wraps around like the sequence space
-        if (ack && flow.isn[1 - dir]) v.rel_ack = s->ack - *flow.isn[1 - dir];
-
         // Only segments that take up sequence space can be retransmitted; a repeated pure ACK is not.
-        if (syn || (s->flags & FIN) || s->len > 0) {
-            v.rtx = !occupied.emplace(src + ">" + dst, s->seq, s->flags).second;
-        }
+        if ((s->flags & (SYN | FIN)) || s->len > 0)
+            v.rtx = !occupied.emplace(endpoint(s->src, s->sport) + ">" + endpoint(s->dst, s->dport), s->seq, s->flags).second;
         views.push_back(std::move(v));
     }
     return views;
@@ -108,8 +89,8 @@ std::vector<PacketView> analyze_packets(const Observations& seen) {
 std::string packet_text(const PacketView& v) {
     const Segment& s = *v.seg;
     std::string text = flags_text(s.flags);
-    if ((s.flags & (SYN | FIN | RST)) || s.len > 0) text += " seq=" + std::to_string(v.rel_seq);
-    if (s.flags & ACK) text += " ack=" + std::to_string(v.rel_ack.value_or(s.ack));
+    if ((s.flags & (SYN | FIN | RST)) || s.len > 0) text += " seq=" + std::to_string(v.numbers.seq);
+    if (s.flags & ACK) text += " ack=" + std::to_string(v.numbers.ack);
     if (s.len > 0) text += " len=" + std::to_string(s.len);
     text += " " + v.ports;
     if (v.rtx) text += " (rtx)";
@@ -188,12 +169,13 @@ json packet_json(const Observations& seen, const PacketView& v) {
               {"flags", flags_text(s.flags)},
               {"seq", s.seq},
               {"ack", s.ack},
-              {"rel_seq", v.rel_seq},
+              {"rel_seq", v.numbers.seq},
               {"rel_ack", nullptr},
               {"len", s.len},
               {"window", s.window},
+              {"window_bytes", v.numbers.window},
               {"rtx", v.rtx}};
-    if (v.rel_ack) p["rel_ack"] = *v.rel_ack;
+    if ((s.flags & ACK) && v.numbers.ack_relative) p["rel_ack"] = v.numbers.ack;
     return p;
 }
 
