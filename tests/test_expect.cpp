@@ -254,6 +254,17 @@ TEST_CASE("holds: an expression over what the run observed") {
     CHECK(holds("calls.end.client.send.total == 157").passed);
     CHECK(holds("sockets.full.server.LISTEN.recv_q == backlog + 1").passed);
     CHECK(holds("sockets.full.server.ESTABLISHED.count == 0").passed);
+    // Per socket: with two listeners, the smallest and the largest queue (the sum is recv_q).
+    SocketInfo second = seen.checkpoints[0].sockets["server"][0];
+    second.recv_q = 2;
+    second.send_q = 9;
+    seen.checkpoints[0].sockets["server"].push_back(second);
+    CHECK(holds("sockets.full.server.LISTEN.recv_q == 8").passed);
+    CHECK(holds("sockets.full.server.LISTEN.min_recv_q == 2").passed);
+    CHECK(holds("sockets.full.server.LISTEN.max_recv_q == 6").passed);
+    CHECK(holds("sockets.full.server.LISTEN.max_send_q == 9").passed);
+    CHECK_THAT(holds("sockets.full.server.SYN_RECV.min_recv_q == 0").observed, Catch::Contains("no SYN_RECV socket on the server"));
+    seen.checkpoints[0].sockets["server"].pop_back();
     seen.checkpoints[0].sockets["client"][0].expires_ms = 59800;
     CHECK(holds("sockets.full.client.ESTABLISHED.expires == 59800").passed);
     CHECK_THAT(holds("sockets.full.client.TIME_WAIT.expires > 0").observed, Catch::Contains("no TIME_WAIT socket on the client"));

@@ -423,6 +423,10 @@ namespace {
 
 constexpr int kSnaplen = 262144;
 constexpr int kTimeoutMs = 10;      // pcap's buffer timeout; immediate mode makes it moot
+// The packet ring. libpcap's default, 2 MiB, holds only 32 frames on a veth (each slot is sized
+// for a 64 KiB offloaded frame): a burst of handshakes while the capture thread waits for a core
+// overflowed it. 32 MiB holds 512.
+constexpr int kBufferBytes = 32 << 20;
 
 }  // namespace
 
@@ -433,6 +437,7 @@ struct Capture::Impl {
     std::thread thread;
     int wake_fd = -1;  // eventfd: stop() tells the thread at once instead of waiting for a timeout
     std::atomic<uint64_t> written{0};
+    uint64_t dropped = 0;  // frames the kernel could not put in the ring (pcap_stats), at stop()
     int linktype = DLT_EN10MB;
     int64_t ns_per_tick = 1;  // 1000 if the platform could only give microsecond timestamps
     mutable std::mutex live_mutex;
@@ -503,6 +508,7 @@ Capture::Capture(const std::string& netns, const std::string& ifname, const std:
         if (!c.handle) throw std::runtime_error("cannot capture on " + c.where + ": " + errbuf);
         pcap_set_snaplen(c.handle, kSnaplen);
         pcap_set_timeout(c.handle, kTimeoutMs);
+        pcap_set_buffer_size(c.handle, kBufferBytes);
         // Immediate mode hands each frame over at once (TPACKET_V2) instead of in blocks that
         // wait for a timeout, which is also what lets stop() drain the very last packets.
         pcap_set_immediate_mode(c.handle, 1);
@@ -542,10 +548,14 @@ void Capture::stop() {
     // What arrived between the thread's last dispatch and now is still in the ring.
     while (c.dispatch() > 0) {
     }
+    pcap_stat stats{};
+    if (pcap_stats(c.handle, &stats) == 0) c.dropped = stats.ps_drop;
     c.close_file();  // the pcap is complete; the packet socket is closed with the Capture
 }
 
 uint64_t Capture::packets() const { return impl_->written.load(); }
+
+uint64_t Capture::dropped() const { return impl_->dropped; }
 
 std::vector<Segment> Capture::segments_so_far() const {
     std::lock_guard<std::mutex> lock(impl_->live_mutex);

@@ -95,6 +95,9 @@ public:
     // Stops capturing and completes the pcap file; the packet socket closes with the object.
     void stop();
     uint64_t packets() const;
+    // Frames lost because the ring was full, known once stopped: a capture with losses cannot
+    // back any packet expectation.
+    uint64_t dropped() const;
     // The segments captured so far, decoded as they arrived (for class mode, while a run goes on;
     // the expectations read the pcap file itself).
     std::vector<Segment> segments_so_far() const;

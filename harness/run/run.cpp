@@ -518,6 +518,10 @@ RunResult Run::run() {
     seen_.checkpoints.push_back(snapshot("end"));
 
     capture_->stop();
+    if (const uint64_t lost = capture_->dropped())
+        step_failures_.push_back(Outcome{"steps", "the capture", "every frame captured", false, false, "a complete pcap",
+                                         "the capture ring overflowed: " + std::to_string(lost) + " frames lost",
+                                         seconds_now()});
     // Removing the trace instance and closing the packet socket each wait out RCU grace periods:
     // side by side, while the evidence is checked (closing_ is joined before the teardown).
     closing_.emplace_back([trace = std::move(trace_)]() mutable { trace.reset(); });

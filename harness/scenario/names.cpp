@@ -31,7 +31,9 @@ bool is_observed_name(const std::vector<std::string>& p, const std::set<std::str
     if (p.size() != 5 || !checkpoints.count(p[1])) return false;
     if (std::find(kSides.begin(), kSides.end(), p[2]) == kSides.end() || p[3].empty()) return false;
     if (p[0] == "sockets")
-        return is_tcp_state_name(p[3]) && (p[4] == "count" || p[4] == "recv_q" || p[4] == "send_q" || p[4] == "expires");
+        return is_tcp_state_name(p[3]) && (p[4] == "count" || p[4] == "recv_q" || p[4] == "send_q" || p[4] == "expires" ||
+                                           p[4] == "min_recv_q" || p[4] == "max_recv_q" || p[4] == "min_send_q" ||
+                                           p[4] == "max_send_q");
     return p[0] == "calls" && (p[4] == "count" || p[4] == "total" || is_errno_word(p[4]));
 }
 
@@ -41,19 +43,23 @@ std::optional<double> observed_value(const std::vector<std::string>& p, const st
     const std::string& side = p[2];
     double count = 0, sum = 0;
     std::optional<double> soonest;  // expires: the first of their timers to fire, in ms
+    std::optional<double> least, most;  // min_/max_: the smallest and largest queue of one of them
     if (p[0] == "sockets") {
+        const bool recv = p[4].find("recv_q") != std::string::npos;
         if (auto it = cp->sockets.find(side); it != cp->sockets.end())
             for (const auto& s : it->second)
                 if (s.state == p[3]) {
                     ++count;
-                    sum += p[4] == "recv_q" ? s.recv_q : s.send_q;
+                    const double queue = recv ? s.recv_q : s.send_q;
+                    sum += queue;
+                    least = std::min(least.value_or(queue), queue);
+                    most = std::max(most.value_or(queue), queue);
                     soonest = std::min(soonest.value_or(s.expires_ms), static_cast<double>(s.expires_ms));
                 }
-        if (p[4] == "expires") {
-            if (!soonest) throw ExprError(name + ": no " + p[3] + " socket on the " + side + " at checkpoint " + p[1]);
-            return soonest;
-        }
-        return p[4] == "count" ? count : sum;
+        if (p[4] == "count" || p[4] == "recv_q" || p[4] == "send_q") return p[4] == "count" ? count : sum;
+        if (!soonest) throw ExprError(name + ": no " + p[3] + " socket on the " + side + " at checkpoint " + p[1]);
+        if (p[4] == "expires") return soonest;
+        return p[4].rfind("min_", 0) == 0 ? least : most;
     }
     const bool by_errno = p[4] != "count" && p[4] != "total";
     for (const auto& ev : seen.events)

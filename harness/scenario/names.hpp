@@ -24,6 +24,8 @@ enum class Context {
                   // server's socket is a dual-stack IPv6 one and the wire IPv4)
     expectation,  // also what the run observed at one of the variant's checkpoints:
                   //   sockets.<checkpoint>.<side>.<STATE>.count|recv_q|send_q  sockets in STATE, queues summed
+                  //   sockets.<checkpoint>.<side>.<STATE>.min_recv_q|max_recv_q|min_send_q|max_send_q  the
+                  //                                      smallest and largest queue of one of them
                   //   sockets.<checkpoint>.<side>.<STATE>.expires  ms until the first of their timers fires
                   //   calls.<checkpoint>.<side>.<call>.count|total|<ERRNO>     reports of <call> up to then, the
                   //                                      sum of their non-negative returns, those failed with ERRNO
