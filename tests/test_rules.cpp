@@ -165,6 +165,8 @@ TEST_CASE("zero-window probes: doubling from max(RTO, 200 ms), backoff capped at
     CHECK(v["persist.probes"] == 3);
     CHECK(v["persist.timeout"] == Approx(3.06));
     CHECK(v["persist.at"] == Approx(3.06));  // the 4th answered probe: 15 x 204 ms
+}
+
 TEST_CASE("keepalive: idle, then a probe each interval, keepcnt of them, or TCP_USER_TIMEOUT") {
     // TCP_KEEPIDLE 1, TCP_KEEPINTVL 1, TCP_KEEPCNT 3: probes at +1, 2, 3 s after the last segment
     // received, the reset and ETIMEDOUT at +4 s (tcp_keepalive_timer).
