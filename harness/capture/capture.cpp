@@ -308,6 +308,15 @@ std::vector<Relative> relative_numbers(const std::vector<Segment>& segments) {
 
 namespace {
 
+// A record's time in nanoseconds; `ns_per_tick` 1 for nanosecond files, 1000 for microsecond
+// ones. A damaged or hostile file's timestamp wraps (unsigned) into [0, 2^62), where any two
+// times still subtract without overflow; real ones (before the year 2116) are unchanged.
+int64_t time_of(const pcap_pkthdr& header, int64_t ns_per_tick) {
+    const uint64_t ns = static_cast<uint64_t>(header.ts.tv_sec) * 1'000'000'000u +
+                        static_cast<uint64_t>(header.ts.tv_usec) * static_cast<uint64_t>(ns_per_tick);
+    return static_cast<int64_t>(ns & ((uint64_t{1} << 62) - 1));
+}
+
 struct PcapClose {
     void operator()(pcap_t* p) const { pcap_close(p); }
 };
@@ -356,7 +365,7 @@ CaptureFileInfo read_frames(pcap_t* file, const std::string& name, const std::fu
     while ((rc = pcap_next_ex(file, &header, &data)) == 1) {
         if (filtered && pcap_offline_filter(&program, header, data) == 0) continue;
         ++info.frames;
-        const int64_t time_ns = int64_t(header->ts.tv_sec) * 1'000'000'000 + int64_t(header->ts.tv_usec) * ns_per_tick;
+        const int64_t time_ns = time_of(*header, ns_per_tick);
         auto seg = decode_frame(data, header->caplen, info.linktype, time_ns, header->len);
         if (!seg) {
             ++info.undecodable;
@@ -459,7 +468,7 @@ struct Capture::Impl {
         auto* self = reinterpret_cast<Impl*>(user);
         pcap_dump(reinterpret_cast<u_char*>(self->dumper), header, bytes);
         self->written.fetch_add(1, std::memory_order_relaxed);
-        const int64_t time_ns = int64_t(header->ts.tv_sec) * 1'000'000'000 + header->ts.tv_usec * self->ns_per_tick;
+        const int64_t time_ns = time_of(*header, self->ns_per_tick);
         if (auto seg = decode_frame(bytes, header->caplen, self->linktype, time_ns)) {
             std::lock_guard<std::mutex> lock(self->live_mutex);
             self->live.push_back(*seg);

@@ -71,15 +71,10 @@ json capture_report_json(const InferredConnection& c, const CaptureSource& sourc
     };
     const std::string ports = ":" + std::to_string(c.ends[0].port);  // the client's port names it, as in a run
 
-    // Relative numbers, as tcpdump and the runs count them: from each end's SYN, or its first segment.
-    std::optional<uint32_t> base[2];
-    for (const Segment& s : c.segments) {
-        const int e = c.end_of(s);
-        if ((s.flags & SYN) && !base[e]) base[e] = s.seq;
-    }
+    // Relative numbers, as the runs count them (relative_numbers()).
+    const std::vector<Relative> numbers = relative_numbers(c.segments);
     json timeline = json::array(), packets = json::array();
     size_t change = 0;
-    std::optional<uint32_t> first_seq[2];
     // A long connection keeps its first and last segments only, as the ladder would draw them
     // anyway (ladder.hpp's kHeadEntries, kTailEntries, with room for the states): a bulk
     // transfer of 100,000 segments is not 100,000 JSON objects.
@@ -89,7 +84,6 @@ json capture_report_json(const InferredConnection& c, const CaptureSource& sourc
     for (size_t i = 0; i < n; ++i) {
         const Segment& s = c.segments[i];
         const int e = c.end_of(s);
-        if (!first_seq[e]) first_seq[e] = s.seq;
         if (i >= head && i < tail_from) {
             if (i == head)
                 timeline.push_back({{"t", seconds(s.time_ns)}, {"side", ""}, {"kind", "cut"}, {"left_out", tail_from - head}});
@@ -97,11 +91,9 @@ json capture_report_json(const InferredConnection& c, const CaptureSource& sourc
             }
             continue;
         }
-        const uint32_t isn = base[e].value_or(*first_seq[e]);
-        const std::optional<uint32_t> peer_isn = base[1 - e] ? base[1 - e] : first_seq[1 - e];
-        const uint32_t rel_seq = s.seq - isn;
+        const uint32_t rel_seq = numbers[i].seq;
         std::optional<uint32_t> rel_ack;
-        if ((s.flags & ACK) && peer_isn) rel_ack = s.ack - *peer_isn;
+        if ((s.flags & ACK) && numbers[i].ack_relative) rel_ack = numbers[i].ack;
         const SegmentNotes& notes = c.notes[i];
         const bool rtx = std::find(notes.begin(), notes.end(), "rtx") != notes.end();
         json p = {{"t", seconds(s.time_ns)}, {"from", side(e)}, {"src", s.src},   {"dst", s.dst},
