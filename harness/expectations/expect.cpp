@@ -680,7 +680,7 @@ private:
 struct Moment {
     std::string kind, side, a, b;
     std::string text;
-    std::vector<std::string> where;  // packet: conditions the segment meets ("where COND")
+    std::vector<std::string> conditions;  // packet: what the segment meets ("where COND")
     std::string nth;                 // packet: which such segment, an expression ("" is the first)
 
     static Moment read(const Reader& r, const std::string& text, const std::string& where, const std::set<std::string>& checkpoints) {
@@ -704,7 +704,7 @@ struct Moment {
                 if (hash + 1 == w[2].size()) r.fail(where, "write \"packet SIDE FLAGS#N\": N counts such segments from 1");
                 m.nth = r.expr(nlohmann::json(w[2].substr(hash + 1)), where);
             }
-            if (w.size() > 4) m.where.push_back(r.with_more_names(kSegmentNames).expr(json(text.substr(text.find(" where ") + 7)), where));
+            if (w.size() > 4) m.conditions.push_back(r.with_more_names(kSegmentNames).expr(json(text.substr(text.find(" where ") + 7)), where));
         } else {
             r.fail(where, "a moment is \"checkpoint NAME\", \"transition SIDE OLD>NEW\", \"call SIDE NAME\" or \"packet SIDE FLAGS[#N] [where CONDITION]\"");
         }
@@ -729,7 +729,7 @@ struct Moment {
             const std::vector<Relative> numbers = relative_numbers(seen.segments);
             for (size_t i = 0; i < seen.segments.size(); ++i) {
                 const Segment& s = seen.segments[i];
-                if (seen.side_of(s.src) == side && s.flags == flags && segment_meets(s, numbers[i], where, lookup) && --left == 0)
+                if (seen.side_of(s.src) == side && s.flags == flags && segment_meets(s, numbers[i], conditions, lookup) && --left == 0)
                     return s.time_ns;
             }
         }
