@@ -9,7 +9,9 @@
 For each report: the page loads, its DOM has the ladder (an <svg> with one arrow per packet of
 report.json) and the expectations table, the diagram is drawn at its own size (not scaled down to
 unreadable), and a 1280x2000 screenshot has text on it in more than one colour (with
-SOCKLAB_KEEP_SCREENSHOT=1 it is left as report.png next to report.html, to look at).
+SOCKLAB_KEEP_SCREENSHOT=1 it is left as report.png next to report.html, to look at). With --newest
+the screenshot, most of a page's time, is taken of one family's page a variant (the others are
+drawn by the same code from the same kind of report; their DOMs are checked each).
 
 One Chromium serves every page: it is driven over the DevTools protocol on a pipe
 (--remote-debugging-pipe), since starting it takes longer than loading a report. Debian's python3
@@ -59,6 +61,7 @@ class Chromium:
         self.buffer = b""
         self.next_id = 0
         self.events = []  # events read while waiting for a reply, for wait_event
+        self.page = None  # the DevTools session of the one page, made at the first open()
 
     def close(self):
         os.close(self.to_chromium)
@@ -100,24 +103,24 @@ class Chromium:
                     return event
             self.events.append(self._read_message())
 
-    def open(self, url):
-        """Loads url in a new 1280x2000 page; returns the DOM after load and a PNG of the page."""
-        target = self.call("Target.createTarget", url="about:blank")["targetId"]
-        session = self.call("Target.attachToTarget", targetId=target, flatten=True)["sessionId"]
-        try:
-            self.call("Page.enable", session)
-            self.call("Emulation.setDeviceMetricsOverride", session, width=WIDTH, height=HEIGHT,
+    def open(self, url, screenshot=True):
+        """Loads url in the one 1280x2000 page; returns the DOM after load and, if asked, a PNG of
+        the page (the screenshot is most of a page's time)."""
+        if self.page is None:
+            target = self.call("Target.createTarget", url="about:blank")["targetId"]
+            self.page = self.call("Target.attachToTarget", targetId=target, flatten=True)["sessionId"]
+            self.call("Page.enable", self.page)
+            self.call("Emulation.setDeviceMetricsOverride", self.page, width=WIDTH, height=HEIGHT,
                       deviceScaleFactor=1, mobile=False)
-            navigated = self.call("Page.navigate", session, url=url)
-            if "errorText" in navigated:
-                raise Failure("Chromium could not load %s: %s" % (url, navigated["errorText"]))
-            self.wait_event("Page.loadEventFired", session)
-            dom = self.call("Runtime.evaluate", session, expression="document.documentElement.outerHTML",
-                            returnByValue=True)["result"]["value"]
-            png = base64.b64decode(self.call("Page.captureScreenshot", session, format="png")["data"])
-            return dom, png
-        finally:
-            self.call("Target.closeTarget", targetId=target)
+        navigated = self.call("Page.navigate", self.page, url=url)
+        if "errorText" in navigated:
+            raise Failure("Chromium could not load %s: %s" % (url, navigated["errorText"]))
+        self.wait_event("Page.loadEventFired", self.page)
+        dom = self.call("Runtime.evaluate", self.page, expression="document.documentElement.outerHTML",
+                        returnByValue=True)["result"]["value"]
+        if not screenshot:
+            return dom, None
+        return dom, base64.b64decode(self.call("Page.captureScreenshot", self.page, format="png")["data"])
 
 
 def page_problem(dom, report):
@@ -208,7 +211,8 @@ def check_capture_page(chromium, html):
                                                   width, height, dark, colours))
 
 
-def check_run(chromium, run):
+def check_run(chromium, run, shot=None):
+    """shot: the (scenario, variant)s already screenshotted, to take one a variant; None: every run."""
     run = os.path.abspath(run)
     html = os.path.join(run, "report.html")
     if not os.path.isfile(os.path.join(run, "report.json")):
@@ -216,13 +220,20 @@ def check_run(chromium, run):
     if not os.path.isfile(html):
         raise Failure("%s has no report.html (socklab show %s writes it)" % (run, run))
     report = json.load(open(os.path.join(run, "report.json")))
-    dom, png = chromium.open("file://" + html)
+    variant = (report.get("scenario"), report.get("variant"))
+    screenshot = shot is None or variant not in shot
+    if shot is not None:
+        shot.add(variant)
+    dom, png = chromium.open("file://" + html, screenshot)
     problem = page_problem(dom, report)
     if problem:
         raise Failure("%s: %s" % (html, problem))
+    seen = "loads in Chromium with its diagram (%d packet arrows) and expectations" % dom.count('<g class="packet')
+    if not screenshot:
+        print("ok: %s %s" % (html, seen))
+        return
     width, height, dark, colours = check_screenshot(html, png, chromium, os.path.join(run, "report.png"))
-    print("ok: %s loads in Chromium with its diagram (%d packet arrows) and expectations; screenshot %dx%d, "
-          "%d dark pixels sampled, %d colours" % (html, dom.count('<g class="packet'), width, height, dark, colours))
+    print("ok: %s %s; screenshot %dx%d, %d dark pixels sampled, %d colours" % (html, seen, width, height, dark, colours))
 
 
 def main(args):
@@ -254,9 +265,12 @@ def main(args):
     if not runs:
         raise Failure("no runs to check (run socklab run first)")
     chromium = Chromium()
+    # With --newest, one screenshot a variant: its families' pages are drawn alike, and their DOMs
+    # are still checked each.
+    shot = set() if not args or args[0] == "--newest" else None
     try:
         for run in runs:
-            check_run(chromium, run)
+            check_run(chromium, run, shot)
     finally:
         chromium.close()
 

@@ -16,12 +16,19 @@ def figures_of(report):
     fig = {}
     addresses = report.get("addresses", {})
     side = {a: s for s, a in addresses.items()}
-    # Listener queues at each checkpoint (accept queue length and backlog, as ss shows them).
+    # Listener queues at each checkpoint (accept queue length and backlog, as ss shows them). Of
+    # several listeners (a reuseport group) only their number and backlogs: how the connections
+    # split between them is the group's hash of random client ports, not a kernel rule.
     for cp in report.get("checkpoints", []):
         for s, socks in cp.get("sockets", {}).items():
-            for k in socks:
-                if k.get("state") == "LISTEN":
-                    fig["%s listen@%s" % (s, cp["name"])] = "recv_q %d send_q %d" % (k["recv_q"], k["send_q"])
+            listeners = [k for k in socks if k.get("state") == "LISTEN"]
+            if len(listeners) == 1:
+                value = "recv_q %d send_q %d" % (listeners[0]["recv_q"], listeners[0]["send_q"])
+            elif listeners:
+                value = "%d listeners, send_q %s" % (len(listeners), " ".join(sorted(str(k["send_q"]) for k in listeners)))
+            else:
+                continue
+            fig["%s listen@%s" % (s, cp["name"])] = value
     # Retransmits on a timer: intervals between copies of one segment (same ports, seq, flags and
     # length; SYN, FIN or data, not bare ACKs), when every interval is at least 0.1 s (shorter ones
     # are fast retransmits or window probes, which depend on scheduling, not on a kernel rule).
