@@ -173,6 +173,23 @@ TEST_CASE("interval: a packet moment may name the Nth segment with those flags")
     CHECK_THAT(zero.observed, Catch::Contains("the segment's number is -1"));
 }
 
+TEST_CASE("interval: a call as the start may have been stamped late, by up to the slack") {
+    // The program stamps send() after it returned; the segment, and the timer it armed, left
+    // before. A copy 0.2 s after the segment is seen 0.17 s after the stamp.
+    Observations seen = backlog_run();
+    seen.segments.clear();
+    seen.events.push_back({"client", static_cast<int64_t>(1.03 * kSecond), {{"call", "send"}, {"ret", 10}, {"errno", ""}}});
+    for (double t : {1.0, 1.2}) seen.segments.push_back(segment(t, true, PSH | ACK, 40000, 1));
+    Outcome from_call = one({{"interval", "call client send > packet client P.#2"}, {"timer", 0.2}, {"why", "w"}}, seen);
+    CHECK(from_call.passed);
+    CHECK(from_call.observed == "0.17 s");
+    // Past the slack it is too early; and between two packets there is no such allowance.
+    seen.events.back().time_ns = static_cast<int64_t>(1.05 * kSecond);
+    CHECK_FALSE(one({{"interval", "call client send > packet client P.#2"}, {"timer", 0.2}, {"why", "w"}}, seen).passed);
+    seen.segments.front().time_ns = static_cast<int64_t>(1.03 * kSecond);
+    CHECK_FALSE(one({{"interval", "packet client P. > packet client P.#2"}, {"timer", 0.2}, {"why", "w"}}, seen).passed);
+}
+
 TEST_CASE("packets: where conditions on each segment's own numbers") {
     Observations seen = backlog_run();
     // Connection 40000 then carries 10 bytes, the server's window closes, and the client probes.

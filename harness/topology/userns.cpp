@@ -18,14 +18,36 @@ bool write_file(const std::string& path, const std::string& text) {
     return static_cast<bool>(out);
 }
 
+std::string sysctl(const std::string& path) {
+    std::ifstream in(path);
+    std::string value;
+    in >> value;
+    return value;
+}
+
+// Why unshare(CLONE_NEWUSER) failed: create_user_ns() gives ENOSPC at the user.max_user_namespaces
+// limit and EPERM in a chroot; EPERM also comes from Debian's and AppArmor's switches.
+std::string refusal(int err) {
+    if (err == ENOSPC)
+        return "the limit user.max_user_namespaces is reached, or 0 (sysctl user.max_user_namespaces)";
+    if (err != EPERM)
+        return "";
+    if (sysctl("/proc/sys/kernel/unprivileged_userns_clone") == "0")
+        return "this kernel does not allow unprivileged ones (sysctl kernel.unprivileged_userns_clone is 0)";
+    if (sysctl("/proc/sys/kernel/apparmor_restrict_unprivileged_userns") == "1")
+        return "AppArmor restricts unprivileged ones (sysctl kernel.apparmor_restrict_unprivileged_userns is 1)";
+    return "the kernel refuses them inside a chroot, and a seccomp filter or a security module may forbid them";
+}
+
 }  // namespace
 
 bool enter_user_namespace(std::string& why) {
     const uid_t uid = ::getuid();
     const gid_t gid = ::getgid();
     if (::unshare(CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWNET) != 0) {
-        why = std::string("cannot create a user namespace (") + std::strerror(errno) +
-              "): this kernel does not allow unprivileged user namespaces (see sysctl user.max_user_namespaces)";
+        const int err = errno;
+        const std::string because = refusal(err);
+        why = std::string("cannot create a user namespace (") + std::strerror(err) + ")" + (because.empty() ? "" : ": " + because);
         return false;
     }
     // Map ourselves to root inside; setgroups must be denied before an unprivileged gid_map.

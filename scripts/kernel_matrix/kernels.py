@@ -1,15 +1,14 @@
 """Kernels and guest images: Debian's kernel packages fetched and unpacked, and the initramfs that
 boots one of them onto the host's root over 9p."""
 import glob
-import gzip
 import hashlib
-import io
 import lzma
 import os
 import re
 import shutil
 import stat
 import subprocess
+import zlib
 
 from .common import Fail, run, say
 
@@ -109,7 +108,7 @@ def extract_vmlinux(bzimage, target):
     """The ELF vmlinux inside a bzImage (what scripts/extract-vmlinux does): booted through PVH,
     it spares the emulator the decompression."""
     data = open(bzimage, "rb").read()
-    decoders = [(b"\x1f\x8b\x08", lambda b: gzip.GzipFile(fileobj=io.BytesIO(b)).read()),
+    decoders = [(b"\x1f\x8b\x08", gunzip),
                 (b"\xfd7zXZ\x00", lambda b: lzma.LZMADecompressor().decompress(b)),
                 (b"\x28\xb5\x2f\xfd", lambda b: run_bytes(["zstd", "-dc"], b))]
     for magic, decode in decoders:
@@ -124,6 +123,13 @@ def extract_vmlinux(bzimage, target):
                 pass
             at = data.find(magic, at + 1)
     raise Fail("no vmlinux found inside " + bzimage)
+
+
+def gunzip(data):
+    """The gzip stream at the start of data, whatever follows it: a bzImage's gzip payload (the
+    default compression of x86_64_defconfig) is followed by the setup's trailer, IKCONFIG's by
+    IKCFG_ED, and gzip.GzipFile takes either for a bad second member."""
+    return zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(data)
 
 
 def run_bytes(argv, data):
@@ -296,8 +302,8 @@ def image_config(elf):
     if at < 0:
         return None
     try:
-        return gzip.GzipFile(fileobj=io.BytesIO(elf[at + 8:])).read().decode(errors="replace")
-    except (OSError, EOFError):
+        return gunzip(elf[at + 8:]).decode(errors="replace")
+    except zlib.error:
         return None
 
 
