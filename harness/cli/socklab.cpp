@@ -20,6 +20,7 @@
 #include <iostream>
 
 #include "capture/capture.hpp"
+#include "cli/run_cases.hpp"
 #include "inference/connections.hpp"
 #include "observation/census.hpp"
 #include "process/spawn.hpp"
@@ -39,22 +40,6 @@ using namespace socklab;
 
 namespace {
 
-int usage_error(const std::string& message) {
-    std::cerr << "socklab: " << message << std::endl;
-    return 2;
-}
-
-std::map<std::string, std::string> parse_sets(const std::vector<std::string>& sets) {
-    std::map<std::string, std::string> values;
-    for (const auto& s : sets) {
-        auto eq = s.find('=');
-        if (eq == std::string::npos || eq == 0)
-            throw ScenarioError("--set " + s + ": write --set name=value, e.g. --set backlog=3");
-        values[s.substr(0, eq)] = s.substr(eq + 1);
-    }
-    return values;
-}
-
 // A number as written in a description: 1048576, not 1.04858e+06; 0.5 stays 0.5.
 std::string number_text(double value) {
     if (value == std::floor(value) && std::fabs(value) < 1e15) return std::to_string(static_cast<long long>(value));
@@ -68,22 +53,6 @@ nlohmann::json number_json(double value) {
     return value;
 }
 
-// A variant's floor at the default parameters (with the variant's own "set"), when the parameters,
-// the "let" names and the sysctls the scenario writes from them are enough; nullopt when it needs
-// what only a run knows (a kernel rule, a sysctl the kernel decides).
-std::optional<double> floor_at_defaults(const Scenario& s, const Variant& v) {
-    if (v.floor.empty()) return 0.0;
-    try {
-        Names names(s);
-        names.params = resolve_params(s, v, {});
-        for (const auto& [side, table] : s.sysctls)  // as the run would write them
-            for (const auto& [key, expr] : table) names.sysctls[side][key] = std::lround(names.eval(expr));
-        return names.eval(v.floor);
-    } catch (const std::exception&) {  // e.g. a kernel rule's value, known only on the test hosts
-        return std::nullopt;
-    }
-}
-
 nlohmann::json scenario_json(const Scenario& s) {
     nlohmann::json variants = nlohmann::json::array(), params = nlohmann::json::array();
     for (const auto& v : s.variants) {
@@ -92,6 +61,7 @@ nlohmann::json scenario_json(const Scenario& s) {
         for (Family f : v.families) one["families"].push_back(family_name(f));
         if (!v.floor.empty()) one["floor"] = v.floor;
         if (auto value = floor_at_defaults(s, v)) one["floor_s"] = number_json(*value);
+        if (!v.own_cpu.empty()) one["own_cpu"] = v.own_cpu;
         variants.push_back(one);
     }
     for (const auto& p : s.params) {
@@ -169,104 +139,6 @@ int census(std::vector<std::string> names, bool all, bool as_json, double watch)
     }
 }
 
-// What a run of several variants prints and writes besides their timelines.
-struct CiOutput {
-    bool all = false;        // --all: every scenario; a variant not in a family named is skipped, not refused
-    bool ktap = false;       // --ktap: KTAP on stdout, the per-variant lines on stderr, no timelines
-    std::string junit;       // --junit FILE
-    std::vector<CaseRun> cases;
-};
-
-// One variant in one family, retried once after a flaky-looking failure (netdev CI's rule): a pass
-// on the retry is a flake, and both attempts' run directories stay.
-void run_case(const Scenario& scenario, const Variant& v, Family f, RunOptions options, CiOutput& ci) {
-    CaseRun c{scenario.name, v.name, family_name(f), {}, {}, "", ""};
-    std::ostream& lines = ci.ktap ? std::cerr : std::cout;
-    options.family = f;
-    for (int attempt = 1; attempt <= 2; ++attempt) {
-        options.attempt = attempt;
-        RunResult r;
-        try {
-            r = run_variant(scenario, v, options);
-        } catch (const EnvironmentError& e) {
-            if (!ci.all) throw;  // one scenario asked for: exit 2 at once, as always
-            c.error = e.what();
-            std::cerr << "socklab: " << case_name(c) << " could not run: " << e.what() << std::endl;
-            break;
-        }
-        c.dirs.push_back(r.dir);
-        c.attempts.push_back(read_report(r.dir + "/report.json"));
-        const bool retry = r.failed > 0 && attempt == 1 && flaky_looking(c.attempts.back());
-        lines << scenario.name << "/" << v.name << (f == Family::ipv4 ? "" : " (family " + family_name(f) + ")") << ": "
-              << (attempt > 1 ? "retry: " : "") << r.passed << " passed, " << r.failed << " failed, " << r.skipped
-              << " skipped; report and capture in " << r.dir << "\n";
-        if (attempt > 1 && r.failed == 0)
-            lines << scenario.name << "/" << v.name << ": FLAKE: it failed, then passed on retry (a flake, not a pass)\n";
-        if (!retry) break;
-        lines << scenario.name << "/" << v.name << ": the failure looks flaky (timing or a step's deadline): retrying once\n";
-    }
-    lines << std::flush;
-    ci.cases.push_back(std::move(c));
-}
-
-int run(const std::string& root, const std::string& name, const std::vector<std::string>& variants,
-        const std::vector<std::string>& sets, const std::string& family, RunOptions options, CiOutput& ci) {
-    std::vector<Family> families;
-    for (Family f : {Family::ipv4, Family::ipv6, Family::mapped})
-        if (family == "all" || family_name(f) == family) families.push_back(f);
-    if (families.empty()) return usage_error("--family " + family + ": use 4, 6, mapped or all");
-    auto names = scenario_names(root);
-    if (std::find(names.begin(), names.end(), name) == names.end()) {
-        std::string known;
-        for (const auto& n : names) known += (known.empty() ? "" : ", ") + n;
-        return usage_error("no scenario named \"" + name + "\" (known: " + known + "; see socklab list)");
-    }
-    Scenario scenario = load_scenario(root + "/" + name, options.programs_dir + "/" + name + "/names.json");
-    std::vector<const Variant*> chosen;
-    for (const auto& v : variants) {
-        const Variant* found = scenario.variant(v);
-        if (!found) {
-            std::string known;
-            for (const auto& x : scenario.variants) known += (known.empty() ? "" : ", ") + x.name;
-            return usage_error(name + " has no variant \"" + v + "\" (it has: " + known + ")");
-        }
-        chosen.push_back(found);
-    }
-    if (chosen.empty())
-        for (const auto& v : scenario.variants) chosen.push_back(&v);
-    options.set = parse_sets(sets);
-    for (const auto* v : chosen) resolve_params(scenario, *v, options.set);  // every --set checked before any run
-    if (!options.out_dir.empty() && chosen.size() * families.size() > 1)
-        return usage_error("--out names one directory: use it with one --variant and one --family");
-
-    // A variant that does not run in a family named on its own is an error; with "all" (or --all), skipped.
-    for (Family f : families)
-        for (const auto* v : chosen)
-            if (std::find(v->families.begin(), v->families.end(), f) == v->families.end() && family != "all" && !ci.all) {
-                std::string runs_in;
-                for (Family g : v->families) runs_in += (runs_in.empty() ? "" : ", ") + family_name(g);
-                return usage_error(name + "/" + v->name + " does not run in family " + family_name(f) + " (it runs in " +
-                                   runs_in + "; see its lab sheet)");
-            }
-    // --all on a kernel without IPv6: the families it cannot run are skipped, with the reason.
-    const bool ipv6 = std::ifstream("/proc/sys/net/ipv6/conf/default/disable_ipv6").good();
-    for (Family f : families)
-        for (const auto* v : chosen) {
-            CaseRun skipped{scenario.name, v->name, family_name(f), {}, {}, "", ""};
-            if (std::find(v->families.begin(), v->families.end(), f) == v->families.end())
-                skipped.skip_reason = "not run in family " + family_name(f) + " (see its lab sheet)";
-            else if (ci.all && f != Family::ipv4 && !ipv6)
-                skipped.skip_reason = "IPv6 is not available in this kernel";
-            if (!skipped.skip_reason.empty()) {
-                (ci.ktap ? std::cerr : std::cout) << scenario.name << "/" << v->name << ": " << skipped.skip_reason << "\n";
-                ci.cases.push_back(skipped);
-                continue;
-            }
-            run_case(scenario, *v, f, options, ci);
-        }
-    return 0;
-}
-
 // Without root, a user namespace of our own, entered once for every run; the runs then have no
 // tracefs and say so.
 int enter_privileges(const std::string& what) {
@@ -278,27 +150,6 @@ int enter_privileges(const std::string& what) {
     std::cerr << "socklab: not root: running inside a user namespace of its own (no tracefs there: "
                  "transitions and TCP events are not observed, and the expectations on them are skipped)\n";
     return 0;
-}
-
-// The exit status of the cases run: 2 when one could not run, else 1 when one failed (a flake
-// does not fail the run: it is reported as one), else 0; and KTAP and JUnit written.
-int finish(CiOutput& ci) {
-    int status = 0;
-    for (const auto& c : ci.cases) {
-        const Verdict v = verdict(c);
-        if (v == Verdict::error) status = 2;
-        else if (v == Verdict::fail && status == 0) status = 1;
-    }
-    if (ci.ktap) std::cout << ktap(ci.cases) << std::flush;
-    if (!ci.junit.empty()) {
-        const std::string partial = ci.junit + ".partial";  // renamed into place: never half a file
-        std::ofstream out(partial);
-        out << junit(ci.cases);
-        out.close();
-        if (!out || std::rename(partial.c_str(), ci.junit.c_str()) != 0)
-            return usage_error("cannot write --junit " + ci.junit + ": " + std::strerror(errno));
-    }
-    return status;
 }
 
 // Redraws a saved run from its report.json alone (no root needed): the terminal timeline on
@@ -481,18 +332,26 @@ int main(int argc, char** argv) {
     options.captures_root = paths.captures;
     options.programs_dir = paths.programs;
     std::string color = "auto";
-    CiOutput ci;
+    CaseOptions ci;
+    std::string cases_file;
     run_cmd->add_option("scenario", name, "scenario name (see socklab list)");
     run_cmd->add_flag("--all", ci.all, "every scenario and variant, in every family (or those of --family)");
     run_cmd->add_flag("--ktap", ci.ktap, "KTAP version 1 on stdout (progress on stderr, no timelines)");
     run_cmd->add_option("--junit", ci.junit, "also write JUnit XML to FILE");
+    run_cmd->add_option("--cases", cases_file, "run the cases of FILE: one \"scenario variant family\" a line");
+    run_cmd->add_option("--jobs", ci.jobs, "runs at once (default: from the CPUs and SOCKLAB_MACHINE_SLOW)")
+        ->check(CLI::Range(1, 256));
     run_cmd->add_option("--variant", variants, "run only this variant (repeatable)");
     run_cmd->add_option("--set", sets, "parameter=value (repeatable)");
     std::string family = "4";
     auto* family_option = run_cmd->add_option("--family", family, "4 (IPv4), 6 (IPv6), mapped (IPv4 to a dual-stack IPv6 server) or all")
         ->capture_default_str();
-    run_cmd->add_option("--out", options.out_dir, "directory for report.json and capture.pcap");
+    run_cmd->add_option("--out", options.out_dir, "directory for report.json and capture.pcap (several cases: "
+                                                  "DIR/<scenario>/<case>, with its .stdout, .stderr and .status)");
     run_cmd->add_option("--captures", options.captures_root, "root of the run directories")->capture_default_str();
+    bool no_pictures = false;
+    run_cmd->add_flag("--no-pictures", no_pictures, "no ladder.svg and report.html (socklab show DIR draws them from "
+                                                    "report.json later): under emulation they cost a third of a run");
     run_cmd->add_flag("--keep-netns", options.keep_netns, "leave the namespaces for inspection (ip netns list)");
     run_cmd->add_flag("--step", options.step,
                       "class mode: say what each step does, ask the lab sheet's question, wait for Enter (on a terminal), "
@@ -557,13 +416,15 @@ int main(int argc, char** argv) {
             return ladder(ladder_options);
         }
         options.progress = &std::cerr;
+        options.pictures = !no_pictures;
         if (options.step && ::isatty(STDIN_FILENO)) options.keyboard = &std::cin;  // over a pipe: no pauses
         options.out = ci.ktap ? nullptr : &std::cout;  // stdout is the KTAP alone
-        if (ci.all && !name.empty())
-            return usage_error("--all runs every scenario: name no scenario with it (or drop --all)");
-        if (!ci.all && name.empty()) return usage_error("name a scenario (see socklab list), or run them all with --all");
-        if (ci.all && !variants.empty()) return usage_error("--variant picks variants of one scenario: drop it with --all");
-        if (ci.all && !sets.empty()) return usage_error("--set names a parameter of one scenario: drop it with --all");
+        const int asked = ci.all + !name.empty() + !cases_file.empty();
+        if (asked == 0) return usage_error("name a scenario (see socklab list), or run them all with --all");
+        if (asked > 1) return usage_error("a scenario, --all and --cases each say what to run: give one of them");
+        if (name.empty() && !variants.empty()) return usage_error("--variant picks variants of one scenario: drop it, or name the scenario");
+        if (name.empty() && !sets.empty()) return usage_error("--set names a parameter of one scenario: drop it, or name the scenario");
+        if (!cases_file.empty() && family_option->count()) return usage_error("--cases gives each case's family: drop --family");
         if (ci.all && family_option->count() == 0) family = "all";
         if (!ci.junit.empty()) {
             const auto parent = std::filesystem::absolute(ci.junit).parent_path();
@@ -571,20 +432,13 @@ int main(int argc, char** argv) {
                 return usage_error("--junit " + ci.junit + ": cannot write in " + parent.string() + " (" +
                                    std::strerror(errno) + "): name a file in a writable directory");
         }
-        if (int status = enter_privileges(ci.all ? "--all" : name)) return status;
-        if (!ci.all) {
-            if (int status = run(root, name, variants, sets, family, options, ci)) return status;
-            return finish(ci);
-        }
-        for (const auto& scenario : scenario_names(root)) {
-            try {
-                if (int status = run(root, scenario, {}, sets, family, options, ci)) return status;
-            } catch (const ScenarioError& e) {  // one description that does not load: the others still run
-                std::cerr << "socklab: scenario " << scenario << " cannot be loaded: " << e.what() << std::endl;
-                ci.cases.push_back(CaseRun{scenario, "description", "4", {}, {}, "", e.what()});
-            }
-        }
-        return finish(ci);
+        if (int status = enter_privileges(ci.all ? "--all" : name.empty() ? "--cases " + cases_file : name)) return status;
+        RunCases cases(root, options, ci);
+        const int planned = ci.all ? cases.add_all(family)
+                            : name.empty() ? cases.add_file(cases_file)
+                                           : cases.add_scenario(name, variants, sets, family);
+        if (planned) return planned;
+        return cases.run();
     } catch (const ScenarioError& e) {
         return usage_error(e.what());
     } catch (const EnvironmentError& e) {

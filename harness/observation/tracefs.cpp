@@ -296,11 +296,16 @@ std::optional<std::string> tracefs_root(std::string& why) {
     return root;
 }
 
-TraceSession::TraceSession(const std::string& root, const std::string& name, std::set<std::string> addresses)
-    : dir_(root + "/instances/" + name), addresses_(std::move(addresses)) {
-    if (::mkdir(dir_.c_str(), 0755) != 0)
+TraceSession::TraceSession(const std::string& root, const std::string& name, std::set<std::string> addresses, bool keep)
+    : dir_(root + "/instances/" + name), keep_(keep), addresses_(std::move(addresses)) {
+    const bool made = ::mkdir(dir_.c_str(), 0755) == 0;
+    if (!made && !(keep && errno == EEXIST))
         throw std::runtime_error("cannot create the trace instance " + dir_ + ": " + std::strerror(errno) + ".");
     try {
+        if (!made) {  // reused: nothing of the run before it
+            write_file(dir_ + "/tracing_on", "0");
+            write_file(dir_ + "/trace", "");
+        }
         write_file(dir_ + "/trace_clock", "mono");
         // A kernel-side filter keeps SCTP/MPTCP transitions out of the buffer. It is only an
         // optimisation (the parser checks the protocol too), so a kernel that rejects it is fine.
@@ -312,15 +317,18 @@ TraceSession::TraceSession(const std::string& root, const std::string& name, std
     } catch (...) {
         if (fd_ >= 0) ::close(fd_);
         fd_ = -1;
-        remove_instance(dir_);
+        if (!keep_) remove_instance(dir_);
         throw;
     }
 }
 
 TraceSession::~TraceSession() {
+    if (keep_) try_write_file(dir_ + "/tracing_on", "0");
     if (fd_ >= 0) ::close(fd_);
-    remove_instance(dir_);
+    if (!keep_) remove_instance(dir_);
 }
+
+void remove_trace_instance(const std::string& root, const std::string& name) { remove_instance(root + "/instances/" + name); }
 
 std::vector<TraceEvent> TraceSession::read_available() {
     std::vector<TraceEvent> events;

@@ -28,10 +28,14 @@ std::optional<TraceEvent> parse_trace_line(std::string_view line);
 std::optional<std::string> tracefs_root(std::string& why);
 
 // An instance instances/<name> with the five events enabled and trace_clock mono. Only events
-// whose saddr or daddr is in `addresses` are returned. The destructor removes the instance.
+// whose saddr or daddr is in `addresses` are returned. The destructor removes the instance;
+// with `keep`, it only stops tracing there, and an instance of that name that is already there
+// is reused, emptied (making and removing one costs the kernel RCU grace periods: half a second
+// under emulation on 6.1, which has no eventfs). The caller then removes it in the end
+// (remove_trace_instance).
 class TraceSession {
 public:
-    TraceSession(const std::string& root, const std::string& name, std::set<std::string> addresses);
+    TraceSession(const std::string& root, const std::string& name, std::set<std::string> addresses, bool keep = false);
     ~TraceSession();
     TraceSession(const TraceSession&) = delete;
     TraceSession& operator=(const TraceSession&) = delete;
@@ -40,10 +44,14 @@ public:
 
 private:
     std::string dir_;
+    bool keep_;
     std::set<std::string> addresses_;
     int fd_ = -1;
     std::string partial_;
 };
+
+// Removes instances/<name>, if it is there.
+void remove_trace_instance(const std::string& root, const std::string& name);
 
 // Removes instances named `prefix`<pid>... whose pid is no longer a live socklab process.
 void sweep_trace_instances(const std::string& root, const std::string& prefix);

@@ -24,7 +24,8 @@ struct RunInfo {
     std::string pcap;                // file name relative to the run directory
     std::vector<std::string> notes;  // e.g. "no tracefs: snapshots only"
     double duration_s = 0;
-    std::map<std::string, double> phases;  // seconds: setup, choreography, evidence (teardown follows)
+    std::map<std::string, double> phases;  // seconds: setup (its parts setup.sweep, .hosts, .capture, .trace),
+                                           // choreography, evidence (teardown follows)
     std::optional<double> floor_s;         // the kernel timers the variant must wait for, from "floor"
     int attempt = 1;                       // 2: a retry after a flaky-looking failure
 };

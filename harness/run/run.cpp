@@ -27,6 +27,7 @@
 #include "observation/sockdiag.hpp"
 #include "observation/tracefs.hpp"
 #include "process/program.hpp"
+#include "process/side_by_side.hpp"
 #include "process/spawn.hpp"
 #include "report/html.hpp"
 #include "report/report.hpp"
@@ -115,7 +116,7 @@ private:
     std::set<std::string> narrated_;  // class mode: timeline entries already shown
     int64_t clock_offset_ = 0;  // CLOCK_REALTIME - CLOCK_MONOTONIC, for the capture's timestamps
     std::string fill_in(std::string text) const;
-    void set_up();
+    void set_up(std::map<std::string, double>& phases);
     void play(const Step& step);
     void play(const Start& start, const std::string& where);
     void play(const Wait& wait, const std::string& where);
@@ -148,8 +149,16 @@ void Run::check_tools() const {
     }
 }
 
-void Run::set_up() {
+// The set-up's parts are timed into `phases` ("setup.sweep", ".hosts", ".capture", ".trace"), for the
+// benchmark's figures per phase.
+void Run::set_up(std::map<std::string, double>& phases) {
+    double mark = seconds_now();
+    auto lap = [&](const char* name) {
+        phases[std::string("setup.") + name] = seconds_now() - mark;
+        mark = seconds_now();
+    };
     for (const auto& line : sweep_leftovers()) say("swept " + line + " (left by a run that died)");
+    lap("sweep");
 
     topology_ = std::make_unique<Topology>(o_.family);
     if (o_.keep_netns) topology_->keep();
@@ -168,6 +177,7 @@ void Run::set_up() {
         seen_.sysctls[side] = topology_->read_sysctls(side, std::vector<std::string>(keys.begin(), keys.end()));
     names_.sysctls = seen_.sysctls;
     names_.rules = rule_values(seen_.sysctls["client"], seen_.sysctls["server"], names_.params);  // params: socket options
+    lap("hosts");
 
     // Without tracefs (no root, or a kernel without it) the run goes on: the expectations that
     // need transitions or TCP events are then skipped with this note, never passed.
@@ -181,6 +191,7 @@ void Run::set_up() {
             // A mapped run's server socket is IPv6: its events carry ::ffff:198.18.x.y.
             std::set<std::string> addresses;
             for (const auto& [side, address] : seen_.address) addresses.insert({address, "::ffff:" + address});
+            if (!o_.trace_instance.empty()) return std::make_unique<TraceSession>(*root, o_.trace_instance, addresses, true);
             return std::make_unique<TraceSession>(*root, owned_name("trace"), addresses);
         } catch (const std::exception& e) {
             why = e.what();
@@ -189,7 +200,9 @@ void Run::set_up() {
     });
     for (const auto& side : kSides) diag_[side] = std::make_unique<SockDiag>(topology_->host(side).netns);
     capture_ = std::make_unique<Capture>(topology_->server().netns, topology_->server().ifname, dir_ + "/capture.pcap");
+    lap("capture");
     trace_ = tracing.get();
+    lap("trace");  // what was left of it
     seen_.traced = trace_ != nullptr;
     if (!seen_.traced) {
         seen_.trace_note = "no tracefs (" + why + "): states from sock_diag snapshots only";
@@ -254,8 +267,10 @@ void Run::play(const Start& start, const std::string&) {
             argv.push_back("--" + flag);
             argv.push_back(std::to_string(std::lround(eval(expr))));
         }
-    // Both programs on one CPU: the veth then hands packets over in the order they were sent.
-    const int cpu = static_cast<int>(topology_->slot() % std::max(1L, ::sysconf(_SC_NPROCESSORS_ONLN)));
+    // Both programs on one CPU, one of those this run may use (runs side by side are given theirs):
+    // the veth then hands packets over in the order they were sent.
+    const std::vector<int> cpus = allowed_cpus();
+    const int cpu = cpus.empty() ? -1 : cpus[topology_->slot() % cpus.size()];
     std::string command;
     for (const auto& a : argv) command += (command.empty() ? "" : " ") + a;
     say("start " + start.side + ": " + command.substr(command.rfind('/') + 1));
@@ -481,7 +496,7 @@ RunResult Run::run() {
     }
 
     try {
-        set_up();
+        set_up(info.phases);
     } catch (const std::exception& e) {
         // Nothing was observed: leave no run directory that looks like a run.
         std::error_code ec;
@@ -491,6 +506,7 @@ RunResult Run::run() {
     clock_offset_ = realtime_ns() - monotonic_ns();
     const int64_t clock_offset = clock_offset_;
     info.phases["setup"] = seconds_now();
+    if (o_.set_up_done) o_.set_up_done();
     if (!v_.floor.empty()) info.floor_s = eval(v_.floor);
 
     bool aborted = false;
@@ -538,7 +554,7 @@ RunResult Run::run() {
 
     // Every picture is drawn from the report, as socklab show draws them later.
     const nlohmann::json report = report_json(info, seen_, outcomes);
-    write_pictures(dir_, report);
+    if (o_.pictures) write_pictures(dir_, report);
     write_report(dir_ + "/report.json", report);  // last: its presence marks a complete run
     if (o_.out) *o_.out << render_terminal(report, o_.color) << std::flush;
 

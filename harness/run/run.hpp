@@ -1,6 +1,7 @@
 // Running one variant of a scenario: set up the test hosts, start the observers, play the
 // choreography step by step, gather what the kernel did, check the expectations, write the report.
 #pragma once
+#include <functional>
 #include <map>
 #include <istream>
 #include <ostream>
@@ -19,12 +20,16 @@ struct RunOptions {
     std::string programs_dir;                // holds <scenario>/client and <scenario>/server
     Family family = Family::ipv4;            // --family
     bool keep_netns = false;
+    bool pictures = true;                    // ladder.svg and report.html (socklab show draws them later)
     bool color = false;
     bool step = false;                       // class mode: narrate each step and what followed it
     std::istream* keyboard = nullptr;        // class mode: wait for Enter here before each step (a tty)
     std::ostream* progress = nullptr;        // progress lines while it runs
     std::ostream* out = nullptr;             // the timeline and the verdicts
     int attempt = 1;                         // 2: the retry of a flaky-looking failure (its own run directory)
+    std::function<void()> set_up_done;       // called once the hosts and observers are there
+    std::string trace_instance;              // reuse this trace instance, and leave it (runs side by side:
+                                             // one a job slot); empty: one of its own, removed at the end
 };
 
 struct RunResult {

@@ -162,3 +162,21 @@ std::map<std::string, double> resolve_params(const Scenario& s, const Variant& v
 }
 
 }  // namespace socklab
+
+namespace socklab {
+
+std::optional<double> floor_at_defaults(const Scenario& s, const Variant& v, bool with_rules) {
+    if (v.floor.empty()) return 0.0;
+    try {
+        Names names(s);
+        names.params = resolve_params(s, v, {});
+        for (const auto& [side, table] : s.sysctls)  // as the run would write them
+            for (const auto& [key, expr] : table) names.sysctls[side][key] = std::lround(names.eval(expr));
+        if (with_rules) names.rules = rule_values(names.sysctls["client"], names.sysctls["server"], names.params);
+        return names.eval(v.floor);
+    } catch (const std::exception&) {  // e.g. a kernel rule's value, known only on the test hosts
+        return std::nullopt;
+    }
+}
+
+}  // namespace socklab

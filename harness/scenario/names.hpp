@@ -41,6 +41,13 @@ const std::vector<std::string>& rule_names();
 std::map<std::string, double> resolve_params(const Scenario& s, const Variant& v,
                                              const std::map<std::string, std::string>& user_set);
 
+// A variant's floor (seconds of kernel timers it waits for) at the default parameters, with the
+// variant's own "set" and the sysctls the scenario writes from them. Without `with_rules`,
+// nullopt when it needs a kernel rule's value (known for sure only on the test hosts); with it,
+// the rules as they are at the kernel's default sysctls (what a new namespace has): an estimate
+// for ordering runs, nullopt only when it cannot be evaluated at all.
+std::optional<double> floor_at_defaults(const Scenario& s, const Variant& v, bool with_rules = false);
+
 class Names {
 public:
     explicit Names(const Scenario& s) : s_(s) {}

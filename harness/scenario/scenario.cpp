@@ -165,7 +165,7 @@ struct Item {
 // A variant as written, with what it inherits resolved ("from"), before its items are read.
 struct Written {
     std::string doc;
-    json set = json::object(), args = json::object(), floor, families;
+    json set = json::object(), args = json::object(), floor, families, own_cpu;
     std::vector<Item> items;
     bool resolving = false, resolved = false;
 };
@@ -243,7 +243,7 @@ private:
         if (w.resolving) r_.fail(at + ".from", "variants built on each other in a circle");
         w.resolving = true;
         const json& vj = root_["variants"][name];
-        r_.keys(vj, at, {"doc"}, {"timeline", "from", "set", "args", "floor", "families", "change", "add"});
+        r_.keys(vj, at, {"doc"}, {"timeline", "from", "set", "args", "floor", "families", "own_cpu", "change", "add"});
         w.doc = r_.str(vj["doc"], at + ".doc");
         if (vj.contains("from") == vj.contains("timeline")) r_.fail(at, "give exactly one of timeline (its own) and from (another variant's)");
         if (vj.contains("from")) {
@@ -254,6 +254,7 @@ private:
             w.args = b.args;
             w.floor = b.floor;
             w.families = b.families;
+            w.own_cpu = b.own_cpu;
             w.items = b.items;
         } else {
             if (!vj["timeline"].is_array() || vj["timeline"].empty()) r_.fail(at + ".timeline", "expected a list of steps and expectations");
@@ -269,6 +270,7 @@ private:
             }
         if (vj.contains("floor")) w.floor = vj["floor"];
         if (vj.contains("families")) w.families = vj["families"];
+        if (vj.contains("own_cpu")) w.own_cpu = vj["own_cpu"];
         if (vj.contains("change")) change(w, vj["change"], at + ".change");
         if (vj.contains("add")) add(w, vj["add"], at + ".add");
         w.resolving = false;
@@ -340,6 +342,7 @@ private:
             }
         }
         if (!w.floor.is_null()) v.floor = r_.expr(w.floor, at + ".floor");
+        if (!w.own_cpu.is_null()) v.own_cpu = r_.str(w.own_cpu, at + ".own_cpu");
         for (const auto& [key, value] : w.set.items()) {
             if (!s_.param(key)) r_.fail(at + ".set." + key, "no parameter named \"" + key + "\"");
             v.set[key] = in(Context::parameter).expr(value, at + ".set." + key);  // resolved with the parameters

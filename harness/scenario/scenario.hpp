@@ -68,6 +68,9 @@ std::string checkpoint_of(const Step& step);
 struct Variant {
     std::string name, doc;
     std::string floor;  // seconds of kernel timers the variant must wait for (expression), for benchmarks
+    // Why its evidence is sensitive to CPU contention (e.g. a 40 ms timer measured to a few ms):
+    // run side by side, it gets a CPU of its own. Empty: it shares the CPUs.
+    std::string own_cpu;
     std::map<std::string, std::string> set;                                        // parameter overrides
     std::map<std::string, std::vector<std::pair<std::string, std::string>>> args;  // side -> (flag, expr)
     std::vector<Step> steps;

@@ -280,9 +280,13 @@ def markdown(matrix):
         if not matrix["family_differences"]:
             lines.append("None: on every kernel, every figure agrees across IPv4, IPv6 and mapped.")
     lines += ["", "## Timings", ""]
+    if matrix.get("accel"):
+        lines += ["Guests under %s (%s), SOCKLAB_MACHINE_SLOW=%g." % (matrix["accel"].upper(), matrix["accel_why"],
+                                                                      matrix["slow_factor"]), ""]
     for k in matrix["kernels"]:
         lines.append("- %s (%s): %s" % (k["label"], k["release"],
-                                        ", ".join("%s %.1f s" % (n, v) for n, v in k["timing"].items())))
+                                        ", ".join(("%s %d" % (n, v)) if n == "cpus" else "%s %.1f s" % (n, v)
+                                                  for n, v in k["timing"].items())))
     return "\n".join(lines) + "\n"
 
 

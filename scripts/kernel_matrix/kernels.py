@@ -148,6 +148,7 @@ mount -t sysfs sys /sys
 mount -t devtmpfs dev /dev
 arg() { tr ' ' '\n' < /proc/cmdline | sed -n "s/^$1=//p"; }
 die() { echo "socklab-init: $*"; echo o > /proc/sysrq-trigger; sleep 10; }
+if [ "$(arg socklab.probe)" = 1 ]; then echo "socklab-init: probe"; echo o > /proc/sysrq-trigger; sleep 10; fi
 for m in $(cat /modules.order); do insmod /modules/$m || die "insmod $m failed"; done
 kdir=$(arg socklab.kdir); out=$(arg socklab.out); guest=$(arg socklab.guest)
 mkdir -p /lower /upper /newroot

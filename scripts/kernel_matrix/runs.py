@@ -59,15 +59,11 @@ mount -t tracefs nodev /sys/kernel/tracing 2>/dev/null
 echo "$(date +%s.%N)" > $out/guest-start
 uname -r > $out/kernel
 export SOCKLAB_MACHINE_SLOW=@SLOW@
-while read -r scenario variant family; do
-  mkdir -p "$out/$scenario"
-  t0=$(date +%s.%N)
-  @SOCKLAB@ run "$scenario" --variant "${variant%%.*}" --family "$family" --out "$out/$scenario/$variant" --color never \
-    > "$out/$scenario/$variant.stdout" 2> "$out/$scenario/$variant.stderr"
-  status=$?
-  echo "$status $t0 $(date +%s.%N)" > "$out/$scenario/$variant.status"
-  echo "socklab-guest: $scenario/$variant: exit $status"
-done < $out/suite.txt
+# The cases side by side, as on the host (socklab's default --jobs from the guest's CPUs and its
+# slowness); each case's .stdout, .stderr and .status beside its run directory, KTAP for them all,
+# and no pictures (a third of a cell's time under TCG: socklab show DIR draws them on the host).
+@SOCKLAB@ run --cases $out/suite.txt --out $out --ktap --no-pictures > $out/socklab.ktap 2> $out/socklab.stderr
+echo "socklab-guest: exit $?"
 echo "$(date +%s.%N)" > $out/guest-end
 sync
 /bin/busybox poweroff -f || echo o > /proc/sysrq-trigger
@@ -75,36 +71,95 @@ sleep 30
 """
 
 
+def write_suite(pairs, out):
+    """The cases for socklab run --cases: one "scenario variant family" a line."""
+    path = os.path.join(out, "suite.txt")
+    open(path, "w").write("".join("%s %s %s\n" % ((s,) + split_key(key)) for s, key in pairs))
+    return path
+
+
 def run_host(build, pairs, out):
+    """The cases side by side on the host: socklab's own scheduler (run --cases --out)."""
     shutil.rmtree(out, ignore_errors=True)
     os.makedirs(out)
     start = time.time()
     open(os.path.join(out, "kernel"), "w").write(os.uname().release + "\n")
-    for scenario, variant in pairs:
-        if STOP.is_set():
-            break
-        os.makedirs(os.path.join(out, scenario), exist_ok=True)
-        base = os.path.join(out, scenario, variant)
-        t0 = time.time()
-        with open(base + ".stdout", "w") as o, open(base + ".stderr", "w") as e:
-            name, family = split_key(variant)
-            proc = subprocess.Popen([os.path.join(build, "socklab"), "run", scenario, "--variant", name, "--family", family,
-                                     "--out", base, "--color", "never"], stdout=o, stderr=e)
-            with LOCK:
-                RUNS.append(proc)
-            status = proc.wait()
-            with LOCK:
-                RUNS.remove(proc)
-        open(base + ".status", "w").write("%d %f %f\n" % (status, t0, time.time()))
-        say("host: %s/%s: exit %d (%.1f s)" % (scenario, variant, status, time.time() - t0))
+    argv = [os.path.join(build, "socklab"), "run", "--cases", write_suite(pairs, out), "--out", out, "--ktap", "--no-pictures"]
+    with open(os.path.join(out, "socklab.ktap"), "w") as o, open(os.path.join(out, "socklab.stderr"), "w") as e:
+        with LOCK:
+            if STOP.is_set():
+                return {"wall_s": 0.0}
+            proc = subprocess.Popen(argv, stdout=o, stderr=e)
+            RUNS.append(proc)
+        status = proc.wait()
+        with LOCK:
+            RUNS.remove(proc)
+    say("host: %d runs: exit %d (%.1f s)" % (len(pairs), status, time.time() - start))
     return {"wall_s": time.time() - start}
 
 
-def run_guest(build, pairs, out, kdir, release, slow, timeout, memory, image=None):
-    """image: what qemu boots (a bzImage, or a vmlinux through PVH); default the kdir's vmlinux."""
+# ---------------------------------------------------------------------------------------------
+# The guest's accelerator: KVM where it works, TCG otherwise
+
+
+KVM_SLOW = 2    # SOCKLAB_MACHINE_SLOW under KVM: a virtual CPU runs at nearly the host's speed
+PROBE_S = 20    # a probe guest that has not powered off by then is taken for a hang
+
+
+def choose_accel(kvm_opens, probe):
+    """("kvm" or "tcg", why): KVM when /dev/kvm opens and a probe guest boots under it. Both
+    are callables, so that the choice is tested without /dev/kvm or a guest."""
+    if not kvm_opens():
+        return "tcg", "/dev/kvm cannot be opened"
+    ok, why = probe()
+    return ("kvm", "a probe guest booted under KVM") if ok else ("tcg", "/dev/kvm opens, but a probe guest " + why)
+
+
+def kvm_opens():
+    try:
+        os.close(os.open("/dev/kvm", os.O_RDWR | os.O_CLOEXEC))
+        return True
+    except OSError:
+        return False
+
+
+def kvm_probe(kdir, release, cache):
+    """(booted, why not): the kernel under KVM with an /init that only says so and powers off.
+    Remembered in the cache for this boot of the host (its boot_id) and this qemu: a hang costs
+    PROBE_S seconds."""
+    qemu = run(["qemu-system-x86_64", "--version"]).stdout.split("\n")[0]
+    boot_id = open("/proc/sys/kernel/random/boot_id").read().strip()
+    memo = os.path.join(cache, "kvm-probe.json")
+    key = "%s %s %s" % (boot_id, qemu, release)
+    try:
+        known = json.load(open(memo))
+    except (OSError, ValueError):
+        known = {}
+    if key in known:
+        return tuple(known[key])
+    argv = ["qemu-system-x86_64", "-accel", "kvm", "-cpu", "host", "-smp", "1", "-m", "256M", "-nodefaults",
+            "-no-user-config", "-display", "none", "-no-reboot", "-nic", "none", "-serial", "stdio",
+            "-kernel", os.path.join(kdir, "vmlinux"), "-initrd", build_initramfs(kdir, release),
+            "-append", "console=ttyS0 panic=-1 quiet socklab.probe=1"]
+    say("probing KVM with %s: a guest that only powers off (at most %d s)" % (release, PROBE_S))
+    try:
+        r = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, timeout=PROBE_S, check=False)
+        text = (r.stdout + r.stderr).decode(errors="replace")
+        lines = text.strip().splitlines() or ["no output"]
+        answer = [True, ""] if "socklab-init: probe" in text else [False, "failed: " + lines[-1][:200]]
+    except subprocess.TimeoutExpired:
+        answer = [False, "did not power off within %d s" % PROBE_S]
+    known[key] = answer
+    json.dump(known, open(memo, "w"))
+    return tuple(answer)
+
+
+def run_guest(build, pairs, out, kdir, release, slow, timeout, memory, accel, cpus, image=None):
+    """image: what qemu boots (a bzImage, or a vmlinux through PVH); default the kdir's vmlinux.
+    accel: "kvm" or "tcg"; cpus: the guest's -smp (socklab's runs go side by side on them)."""
     shutil.rmtree(out, ignore_errors=True)
     os.makedirs(out)
-    open(os.path.join(out, "suite.txt"), "w").write("".join("%s %s %s\n" % (s, key, split_key(key)[1]) for s, key in pairs))
+    write_suite(pairs, out)
     guest = os.path.join(out, "guest.sh")
     text = GUEST.replace("@OUT@", out).replace("@SLOW@", str(slow)).replace("@SOCKLAB@", os.path.join(build, "socklab"))
     open(guest, "w").write(text)
@@ -112,13 +167,14 @@ def run_guest(build, pairs, out, kdir, release, slow, timeout, memory, image=Non
     initramfs = build_initramfs(kdir, release)
     append = " ".join(["console=ttyS0", "panic=-1", "quiet", "socklab.kdir=" + kdir, "socklab.out=" + out,
                        "socklab.guest=" + guest])
-    argv = ["nice", "-n", "10", "qemu-system-x86_64", "-accel", "tcg,thread=multi", "-cpu", "max", "-smp", "1",
+    cpu = ["-accel", "kvm", "-cpu", "host"] if accel == "kvm" else ["-accel", "tcg,thread=multi", "-cpu", "max"]
+    argv = ["nice", "-n", "10", "qemu-system-x86_64"] + cpu + ["-smp", str(cpus),
             "-m", memory, "-nodefaults", "-no-user-config", "-display", "none", "-no-reboot", "-nic", "none",
             "-serial", "file:" + os.path.join(out, "console.log"),
             "-kernel", image or os.path.join(kdir, "vmlinux"), "-initrd", initramfs, "-append", append,
             "-virtfs", "local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap",
             "-virtfs", "local,path=" + out + ",mount_tag=results,security_model=none,multidevs=remap"]
-    say(release + ": booting qemu (TCG, -smp 1, no network device) for %d variants" % len(pairs))
+    say("%s: booting qemu (%s, -smp %d, no network device) for %d runs" % (release, accel.upper(), cpus, len(pairs)))
     start = time.time()
     with LOCK:
         if STOP.is_set():
@@ -145,6 +201,7 @@ def run_guest(build, pairs, out, kdir, release, slow, timeout, memory, image=Non
     except (OSError, ValueError):
         pass
     say("%s: guest done in %.1f s" % (release, wall))
+    figures["cpus"] = cpus
     return figures
 
 
