@@ -228,6 +228,11 @@ public:
                 r.fail(w + ".owner", "use \"none\" (no process has a descriptor for it) or the side whose process has one");
         }
         if (j.contains("timer")) timer_ = r.timer(j["timer"], w + ".timer");
+        if (subject == "FIN_WAIT2" && timer_ == "timewait")
+            contention = "which timer a FIN_WAIT2 orphan gets depends on when the peer's ACK is processed: after close() "
+                         "has returned, tcp_time_wait() makes it a timewait entry; from the socket's backlog while close() "
+                         "still owns the socket, tcp_rcv_state_process() (sock_owned_by_user()) arms the keepalive timer "
+                         "instead. Another run preempting close() on its CPU opens that window (seen side by side)";
     }
 
     Outcome check(const Observations& seen, const Lookup& lookup, const Timing&) const override {

@@ -59,6 +59,9 @@ public:
     // their text, "" when there is none.
     std::vector<std::string> conditions;
     std::string when;
+    // Why its outcome depends on CPU contention, the kernel's own choice shifting with the
+    // programs' timing; "" when it does not. Its variant then gets a CPU of its own side by side.
+    std::string contention;
 };
 using ExpectationPtr = std::shared_ptr<const Expectation>;
 

@@ -42,13 +42,14 @@ std::optional<Scheduler::Start> Scheduler::next() {
         return s;
     };
     if (running_ >= max_jobs_) return std::nullopt;
+    const int lane = std::min(kOwnLane, max_jobs_);
     if (cpus_.size() < 2) {
-        // One CPU: an own_cpu job runs alone, and they go first.
-        if (!own_.empty()) return running_ == 0 ? std::optional(start(own_, cpus_)) : std::nullopt;
+        // One CPU: the own_cpu jobs go first, beside each other only.
+        if (!own_.empty()) return running_ == own_running_ && own_running_ < lane ? std::optional(start(own_, cpus_)) : std::nullopt;
         if (own_running_ == 0 && !shared_.empty()) return start(shared_, cpus_);
         return std::nullopt;
     }
-    if (own_running_ == 0 && !own_.empty()) return start(own_, {cpus_.back()});
+    if (own_running_ < lane && !own_.empty()) return start(own_, {cpus_.back()});
     if (shared_.empty()) return std::nullopt;
     if (own_.empty() && own_running_ == 0) return start(shared_, cpus_);
     return start(shared_, std::vector<int>(cpus_.begin(), cpus_.end() - 1));  // the last CPU is the own_cpu lane's
@@ -61,7 +62,7 @@ void Scheduler::finished(size_t job) {
 
 int default_jobs(int cpus, double slow) {
     cpus = std::max(1, cpus);
-    const long jobs = std::lround(cpus * (1.0 + kRunWait / (kRunCpu * std::max(1.0, slow))));
+    const long jobs = std::lround(std::floor(cpus * (1.0 + kRunWait / (kRunCpu * std::max(1.0, slow)))));
     return static_cast<int>(std::max<long>(cpus, std::min<long>(jobs, 64)));
 }
 

@@ -20,9 +20,12 @@ struct Job {
 // Which job starts next and on which CPUs: a pure state machine, so that its rules are tested
 // without running anything.
 //   - At most max_jobs at once; the heaviest first (ties in the given order).
-//   - With two CPUs or more, the last one is the lane of the own_cpu jobs: they run there one at
-//     a time, and while any is waiting or running the other jobs start on the other CPUs only.
-//   - With one CPU, an own_cpu job starts only when nothing runs, and nothing starts beside it.
+//   - With two CPUs or more, the last one is the lane of the own_cpu jobs: they run there, at most
+//     kOwnLane at a time, and while any is waiting or running the other jobs start on the other
+//     CPUs only. (Such a job mostly waits on a timer; what it must not meet is a CPU shared with
+//     the many: one at a time made the suite's 60 of them take 34 s, twice the longest floor.)
+//   - With one CPU, the own_cpu jobs go first, at most kOwnLane at a time, and nothing beside them.
+inline constexpr int kOwnLane = 4;
 class Scheduler {
 public:
     struct Start {
@@ -43,11 +46,13 @@ private:
     int running_ = 0, own_running_ = 0;
 };
 
-// The number of runs at once when none is asked for: enough to keep each CPU busy. A run costs
-// about kRunCpu seconds of CPU on the host (set-up, evidence, teardown; `slow` times that under
-// emulation, SOCKLAB_MACHINE_SLOW) and waits about kRunWait seconds on kernel timers besides, so
-// a CPU has room for 1 + kRunWait / (kRunCpu * slow) of them: 24 on the host, 3 under TCG.
-inline constexpr double kRunCpu = 0.13, kRunWait = 3.0;
+// The number of runs at once when none is asked for: enough to keep each CPU busy, no more. A
+// run costs about kRunCpu seconds of CPU on the host (set-up, evidence, teardown; `slow` times
+// that under emulation, SOCKLAB_MACHINE_SLOW) and waits about kRunWait seconds besides (the
+// suite's 177 runs: 237 s of timer floors and their programs' own waits), so a CPU has room for
+// 1 + kRunWait / (kRunCpu * slow) of them, rounded down: 16 on the host, 2 under TCG (measured
+// there: 3 a CPU made five runs of 354 fail on timing, 2 one, which now has a CPU of its own).
+inline constexpr double kRunCpu = 0.13, kRunWait = 2.0;
 int default_jobs(int cpus, double slow);
 
 // The CPUs this process may run on (sched_getaffinity).

@@ -42,7 +42,9 @@ namespace {
 constexpr int kServerPort = 8080;
 constexpr double kDefaultWithin = 10.0;  // seconds a wait may take when the step names no bound
 // How often trace_pipe and sock_diag are read while waiting: a dump of a test host's own small
-// TCP table costs microseconds, so waiting on a socket state adds at most this much.
+// TCP table costs microseconds, so waiting on a socket state adds at most this much. Under
+// emulation (SOCKLAB_MACHINE_SLOW) a dump costs that factor more, and the interval grows with it
+// (as the timing slack does): runs side by side would otherwise spend a guest's CPU on polling.
 constexpr double kPollInterval = 0.005;
 
 // A step that did not happen in time, or a program that ended early: the choreography stops
@@ -243,7 +245,7 @@ void Run::pump_until(const std::function<bool()>& done, double within, const std
             say("waiting for " + what + " (" + format_seconds(now - start) + " of at most " + format_seconds(within) + ")");
             next_progress += 2.0;
         }
-        io_.run_one_for(std::chrono::milliseconds(static_cast<int>(kPollInterval * 1000)));
+        io_.run_one_for(std::chrono::milliseconds(std::lround(seen_.poll_interval * 1000)));
         read_trace();
     }
 }
@@ -485,7 +487,7 @@ RunResult Run::run() {
     ::uname(&u);
     info.kernel = u.release;
     std::sscanf(u.release, "%d.%d", &seen_.kernel_major, &seen_.kernel_minor);
-    seen_.poll_interval = kPollInterval;
+    seen_.poll_interval = kPollInterval * slow_;
     if (slow_ != 1.0) {
         std::ostringstream note;
         note << "SOCKLAB_MACHINE_SLOW=" << slow_ << " (emulated machine): timing slack " << 0.040 * slow_

@@ -396,6 +396,8 @@ private:
             v.expect.push_back(read_expectation(expectations, shared[i], "expect[" + std::to_string(i) + "]", end));
         if (v.steps.empty()) r_.fail(at, "a variant without steps runs nothing");
         if (v.expect.empty()) r_.fail(at, "a variant without expectations asserts nothing");
+        for (const auto& e : v.expect)  // an expectation that contention can change gives the variant a CPU of its own
+            if (v.own_cpu.empty() && !e->contention.empty()) v.own_cpu = e->contention;
         return v;
     }
 };
