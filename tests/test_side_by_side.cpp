@@ -69,6 +69,17 @@ TEST_CASE("own_cpu jobs have the last CPU to themselves, at most kOwnLane at onc
     CHECK(p.cpus[at(1)] == std::vector<int>{0});
 }
 
+TEST_CASE("an own_cpu job that is alone has the lane to itself") {
+    std::vector<Job> jobs{{"long", 15}, {"nagle", 0.2, true, true}, {"orphan1", 0.3, true}, {"orphan2", 0.1, true},
+                          {"cork", 0.1, true, true}};
+    for (const auto& cpus : {std::vector<int>{0, 1}, std::vector<int>{0}}) {
+        const Played p = play(jobs, 8, cpus);
+        for (size_t i = 0; i < p.order.size(); ++i)
+            for (size_t other : p.beside[i])
+                if (jobs[p.order[i]].own_cpu && (jobs[p.order[i]].alone || jobs[other].alone)) CHECK(!jobs[other].own_cpu);
+    }
+}
+
 TEST_CASE("with one CPU the own_cpu jobs go first, beside each other only") {
     std::vector<Job> jobs{{"long", 15}, {"nagle", 0.2, true}, {"short", 1}, {"cork", 0.1, true}};
     const Played p = play(jobs, 8, {3});

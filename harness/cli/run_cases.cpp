@@ -250,7 +250,8 @@ int RunCases::side_by_side(int jobs) {
         if (!p.scenario || !p.skip_reason.empty()) continue;
         index.push_back(i);
         list.push_back({shown_name(p.scenario->name, p.variant->name, p.family),
-                        floor_at_defaults(*p.scenario, *p.variant, true).value_or(1.0), !p.variant->own_cpu.empty()});
+                        floor_at_defaults(*p.scenario, *p.variant, true).value_or(1.0), !p.variant->own_cpu.empty(),
+                        p.variant->own_cpu_alone});
     }
     std::vector<bool> ended(cases_.size());
     std::vector<JobOutput> outputs(cases_.size());

@@ -22,13 +22,14 @@
 namespace socklab {
 
 Scheduler::Scheduler(const std::vector<Job>& jobs, int max_jobs, std::vector<int> cpus)
-    : max_jobs_(std::max(1, max_jobs)), cpus_(std::move(cpus)), is_own_(jobs.size()) {
+    : max_jobs_(std::max(1, max_jobs)), cpus_(std::move(cpus)), is_own_(jobs.size()), is_alone_(jobs.size()) {
     if (cpus_.empty()) cpus_.push_back(0);
     std::vector<size_t> order(jobs.size());
     std::iota(order.begin(), order.end(), 0);
     std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return jobs[a].weight > jobs[b].weight; });
     for (auto it = order.rbegin(); it != order.rend(); ++it) {  // heaviest last: taken from the back
         is_own_[*it] = jobs[*it].own_cpu;
+        is_alone_[*it] = jobs[*it].own_cpu && jobs[*it].alone;
         (jobs[*it].own_cpu ? own_ : shared_).push_back(*it);
     }
 }
@@ -37,27 +38,34 @@ std::optional<Scheduler::Start> Scheduler::next() {
     auto start = [&](std::vector<size_t>& queue, std::vector<int> cpus) {
         Start s{queue.back(), std::move(cpus)};
         if (is_own_[s.job]) ++own_running_;
+        if (is_alone_[s.job]) ++alone_running_;
         queue.pop_back();
         ++running_;
         return s;
     };
     if (running_ >= max_jobs_) return std::nullopt;
-    const int lane = std::min(kOwnLane, max_jobs_);
     if (cpus_.size() < 2) {
         // One CPU: the own_cpu jobs go first, beside each other only.
-        if (!own_.empty()) return running_ == own_running_ && own_running_ < lane ? std::optional(start(own_, cpus_)) : std::nullopt;
+        if (!own_.empty()) return running_ == own_running_ && lane_free_for(own_.back()) ? std::optional(start(own_, cpus_)) : std::nullopt;
         if (own_running_ == 0 && !shared_.empty()) return start(shared_, cpus_);
         return std::nullopt;
     }
-    if (own_running_ < lane && !own_.empty()) return start(own_, {cpus_.back()});
+    if (!own_.empty() && lane_free_for(own_.back())) return start(own_, {cpus_.back()});
     if (shared_.empty()) return std::nullopt;
     if (own_.empty() && own_running_ == 0) return start(shared_, cpus_);
     return start(shared_, std::vector<int>(cpus_.begin(), cpus_.end() - 1));  // the last CPU is the own_cpu lane's
 }
 
+// Room on the own_cpu lane: fewer than kOwnLane there, none alone, and none at all for one alone.
+bool Scheduler::lane_free_for(size_t job) const {
+    if (alone_running_ > 0) return false;
+    return is_alone_[job] ? own_running_ == 0 : own_running_ < std::min(kOwnLane, max_jobs_);
+}
+
 void Scheduler::finished(size_t job) {
     --running_;
     if (is_own_.at(job)) --own_running_;
+    if (is_alone_.at(job)) --alone_running_;
 }
 
 int default_jobs(int cpus, double slow) {

@@ -15,14 +15,15 @@ struct Job {
     std::string name;      // for the progress lines: "time_wait/timer (family 6)"
     double weight = 0;     // seconds it is expected to take (its floor): the heaviest start first
     bool own_cpu = false;  // sensitive to CPU contention (e.g. a 40 ms delayed-ACK clock)
+    bool alone = false;    // own_cpu, and not even beside another own_cpu job
 };
 
 // Which job starts next and on which CPUs: a pure state machine, so that its rules are tested
 // without running anything.
 //   - At most max_jobs at once; the heaviest first (ties in the given order).
 //   - With two CPUs or more, the last one is the lane of the own_cpu jobs: they run there, at most
-//     kOwnLane at a time, and while any is waiting or running the other jobs start on the other
-//     CPUs only. (Such a job mostly waits on a timer; what it must not meet is a CPU shared with
+//     kOwnLane at a time (an `alone` one by itself), and while any is waiting or running the other
+//     jobs start on the other CPUs only. (Such a job mostly waits on a timer; what it must not meet is a CPU shared with
 //     the many: one at a time made the suite's 60 of them take 34 s, twice the longest floor.)
 //   - With one CPU, the own_cpu jobs go first, at most kOwnLane at a time, and nothing beside them.
 inline constexpr int kOwnLane = 4;
@@ -42,8 +43,9 @@ private:
     int max_jobs_;
     std::vector<int> cpus_;
     std::vector<size_t> own_, shared_;  // waiting, heaviest last (taken from the back)
-    std::vector<bool> is_own_;
-    int running_ = 0, own_running_ = 0;
+    std::vector<bool> is_own_, is_alone_;
+    int running_ = 0, own_running_ = 0, alone_running_ = 0;
+    bool lane_free_for(size_t job) const;
 };
 
 // The number of runs at once when none is asked for: enough to keep each CPU busy, no more. A

@@ -343,6 +343,7 @@ private:
         }
         if (!w.floor.is_null()) v.floor = r_.expr(w.floor, at + ".floor");
         if (!w.own_cpu.is_null()) v.own_cpu = r_.str(w.own_cpu, at + ".own_cpu");
+        v.own_cpu_alone = !v.own_cpu.empty();
         for (const auto& [key, value] : w.set.items()) {
             if (!s_.param(key)) r_.fail(at + ".set." + key, "no parameter named \"" + key + "\"");
             v.set[key] = in(Context::parameter).expr(value, at + ".set." + key);  // resolved with the parameters

@@ -69,8 +69,11 @@ struct Variant {
     std::string name, doc;
     std::string floor;  // seconds of kernel timers the variant must wait for (expression), for benchmarks
     // Why its evidence is sensitive to CPU contention (e.g. a 40 ms timer measured to a few ms):
-    // run side by side, it gets a CPU of its own. Empty: it shares the CPUs.
+    // run side by side, it gets a CPU of its own. Empty: it shares the CPUs. Written in the
+    // description ("own_cpu"), the CPU is its alone; taken from an expectation (its contention),
+    // it may share it with a few others of that kind.
     std::string own_cpu;
+    bool own_cpu_alone = false;
     std::map<std::string, std::string> set;                                        // parameter overrides
     std::map<std::string, std::vector<std::pair<std::string, std::string>>> args;  // side -> (flag, expr)
     std::vector<Step> steps;
