@@ -15,6 +15,7 @@
 #include "expectations/kernel_rules.hpp"
 #include "observation/tracefs.hpp"
 #include "process/side_by_side.hpp"
+#include "report/html.hpp"
 #include "report/report.hpp"
 #include "scenario/names.hpp"
 #include "topology/owner.hpp"
@@ -55,10 +56,6 @@ std::string shown_name(const std::string& scenario, const std::string& variant, 
 int case_status(const CaseRun& c) {
     const Verdict v = verdict(c);
     return v == Verdict::error ? 2 : v == Verdict::fail ? 1 : 0;
-}
-
-void write_text(const std::string& path, const std::string& text) {
-    std::ofstream(path) << text;
 }
 
 }  // namespace
@@ -308,11 +305,11 @@ int RunCases::side_by_side(int jobs) {
         if (per_case_out()) {
             const std::string base = out_dir(p);
             std::filesystem::create_directories(std::filesystem::path(base).parent_path());
-            write_text(base + ".stdout", o.out);
-            write_text(base + ".stderr", o.err + (c.error.empty() ? "" : "socklab: " + c.error + "\n"));
+            write_file_atomically(base + ".stdout", o.out);
+            write_file_atomically(base + ".stderr", o.err + (c.error.empty() ? "" : "socklab: " + c.error + "\n"));
             char status[96];
             std::snprintf(status, sizeof status, "%d %.6f %.6f\n", case_status(c), o.started, o.ended);
-            write_text(base + ".status", status);
+            write_file_atomically(base + ".status", status);
         }
         print_ready();
     };

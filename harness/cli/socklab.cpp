@@ -351,7 +351,7 @@ int main(int argc, char** argv) {
     run_cmd->add_option("--captures", options.captures_root, "root of the run directories")->capture_default_str();
     bool no_pictures = false;
     run_cmd->add_flag("--no-pictures", no_pictures, "no ladder.svg and report.html (socklab show DIR draws them from "
-                                                    "report.json later): under emulation they cost a third of a run");
+                                                    "report.json later): under TCG they cost 0.4-0.5 s a run");
     run_cmd->add_flag("--keep-netns", options.keep_netns, "leave the namespaces for inspection (ip netns list)");
     run_cmd->add_flag("--step", options.step,
                       "class mode: say what each step does, ask the lab sheet's question, wait for Enter (on a terminal), "

@@ -1,15 +1,17 @@
 #include "process/side_by_side.hpp"
 
+#include "process/program.hpp"
+
 #include <sched.h>
 #include <signal.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -86,17 +88,8 @@ std::vector<int> allowed_cpus() {
 
 namespace {
 
-double realtime_s() {
-    timespec ts{};
-    ::clock_gettime(CLOCK_REALTIME, &ts);
-    return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
-}
-
-double monotonic_s() {
-    timespec ts{};
-    ::clock_gettime(CLOCK_MONOTONIC, &ts);
-    return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
-}
+double realtime_s() { return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count(); }
+double monotonic_s() { return static_cast<double>(monotonic_ns()) / 1e9; }
 
 std::string read_all(int fd) {
     std::string text;

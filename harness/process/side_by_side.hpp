@@ -53,7 +53,8 @@ private:
 // that under emulation, SOCKLAB_MACHINE_SLOW) and waits about kRunWait seconds besides (the
 // suite's 177 runs: 237 s of timer floors and their programs' own waits), so a CPU has room for
 // 1 + kRunWait / (kRunCpu * slow) of them, rounded down: 16 on the host, 2 under TCG (measured
-// there: 3 a CPU made five runs of 354 fail on timing, 2 one, which now has a CPU of its own).
+// there: 3 a CPU made four of the guests' 354 cells fail on timing, 2 one, which now has a CPU of
+// its own).
 inline constexpr double kRunCpu = 0.13, kRunWait = 2.0;
 int default_jobs(int cpus, double slow);
 

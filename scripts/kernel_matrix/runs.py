@@ -61,7 +61,8 @@ uname -r > $out/kernel
 export SOCKLAB_MACHINE_SLOW=@SLOW@
 # The cases side by side, as on the host (socklab's default --jobs from the guest's CPUs and its
 # slowness); each case's .stdout, .stderr and .status beside its run directory, KTAP for them all,
-# and no pictures (a third of a cell's time under TCG: socklab show DIR draws them on the host).
+# and no pictures (0.4-0.5 s a cell under TCG, measured with socklab show in a 6.1 guest:
+# socklab show DIR draws them on the host).
 # The runs write to the guest's own tmpfs, and come back over 9p in one copy at the end: under
 # TCG every 9p write (a program's log line) is a round trip through the emulator.
 mkdir -p /tmp/runs
