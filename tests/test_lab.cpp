@@ -14,6 +14,7 @@
 #include <string>
 
 #include "program/lab.hpp"
+#include "support.hpp"
 
 namespace {
 
@@ -41,12 +42,6 @@ std::pair<int, std::string> in_child(int to_child, Body body) {
     int status = 0;
     ::waitpid(pid, &status, 0);
     return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, text};
-}
-
-size_t count_of(const std::string& text, const std::string& what) {
-    size_t n = 0;
-    for (size_t at = 0; (at = text.find(what, at)) != std::string::npos; at += what.size()) ++n;
-    return n;
 }
 
 }  // namespace

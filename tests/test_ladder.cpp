@@ -9,6 +9,7 @@
 #include "report/report.hpp"
 #include "report/svg.hpp"
 #include "report/terminal.hpp"
+#include "support.hpp"
 
 #include <unistd.h>
 
@@ -177,12 +178,6 @@ const LadderRow* row_with(const std::vector<LadderRow>& rows, const std::string&
     for (const auto& r : rows)
         if (r.text == text) return &r;
     return nullptr;
-}
-
-size_t count_of(const std::string& text, const std::string& part) {
-    size_t n = 0;
-    for (size_t i = text.find(part); i != std::string::npos; i = text.find(part, i + part.size())) ++n;
-    return n;
 }
 
 // Every element opened is closed in order, and text holds no bare '&': enough to be sure that

@@ -64,8 +64,6 @@ int on_diag_message(const nlmsghdr* nlh, void* data) {
     return MNL_CB_OK;
 }
 
-std::string errno_text() { return std::strerror(errno); }
-
 // Sends one dump request for `family` and collects the answers into `out`.
 void dump_family(mnl_socket* nl, unsigned seq, uint8_t family, std::vector<SocketInfo>& out) {
     std::vector<char> buf(kReceiveBufferSize);

@@ -215,7 +215,7 @@ bool is_directory(const std::string& path) {
     return ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
 }
 
-void write_file(const std::string& path, const std::string& text) {
+void write_control(const std::string& path, const std::string& text) {
     const int fd = ::open(path.c_str(), O_WRONLY | O_TRUNC | O_CLOEXEC);
     if (fd < 0) throw std::runtime_error("cannot open " + path + ": " + std::strerror(errno) + ".");
     const ssize_t n = ::write(fd, text.data(), text.size());
@@ -227,9 +227,9 @@ void write_file(const std::string& path, const std::string& text) {
 }
 
 // Best effort: used while tearing down, where there is nobody left to report to.
-void try_write_file(const std::string& path, const std::string& text) {
+void try_write_control(const std::string& path, const std::string& text) {
     try {
-        write_file(path, text);
+        write_control(path, text);
     } catch (const std::exception&) {
     }
 }
@@ -237,7 +237,7 @@ void try_write_file(const std::string& path, const std::string& text) {
 // Stops tracing in an instance and removes it. rmdir fails with EBUSY while some reader still
 // has its trace_pipe open (ours may take a moment to let go), so retry for a short while.
 bool remove_instance(const std::string& dir) {
-    try_write_file(dir + "/tracing_on", "0");
+    try_write_control(dir + "/tracing_on", "0");
     for (int attempt = 0; attempt < 50; ++attempt) {
         if (::rmdir(dir.c_str()) == 0 || errno == ENOENT) return true;
         if (errno != EBUSY) return false;
@@ -303,17 +303,17 @@ TraceSession::TraceSession(const std::string& root, const std::string& name, std
         throw std::runtime_error("cannot create the trace instance " + dir_ + ": " + std::strerror(errno) + ".");
     try {
         if (!made) {  // reused: nothing of the run before it
-            write_file(dir_ + "/tracing_on", "0");
-            write_file(dir_ + "/trace", "");
+            write_control(dir_ + "/tracing_on", "0");
+            write_control(dir_ + "/trace", "");
         }
-        write_file(dir_ + "/trace_clock", "mono");
+        write_control(dir_ + "/trace_clock", "mono");
         // A kernel-side filter keeps SCTP/MPTCP transitions out of the buffer. It is only an
         // optimisation (the parser checks the protocol too), so a kernel that rejects it is fine.
-        try_write_file(dir_ + "/events/sock/inet_sock_set_state/filter", "protocol==6");
-        for (const char* event : kEvents) write_file(dir_ + "/events/" + event + "/enable", "1");
+        try_write_control(dir_ + "/events/sock/inet_sock_set_state/filter", "protocol==6");
+        for (const char* event : kEvents) write_control(dir_ + "/events/" + event + "/enable", "1");
         fd_ = ::open((dir_ + "/trace_pipe").c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
         if (fd_ < 0) throw std::runtime_error("cannot open " + dir_ + "/trace_pipe: " + std::strerror(errno) + ".");
-        write_file(dir_ + "/tracing_on", "1");
+        write_control(dir_ + "/tracing_on", "1");
     } catch (...) {
         if (fd_ >= 0) ::close(fd_);
         fd_ = -1;
@@ -323,7 +323,7 @@ TraceSession::TraceSession(const std::string& root, const std::string& name, std
 }
 
 TraceSession::~TraceSession() {
-    if (keep_) try_write_file(dir_ + "/tracing_on", "0");
+    if (keep_) try_write_control(dir_ + "/tracing_on", "0");
     if (fd_ >= 0) ::close(fd_);
     if (!keep_) remove_instance(dir_);
 }

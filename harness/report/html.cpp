@@ -17,7 +17,7 @@ using nlohmann::json;
 
 namespace {
 
-const char* kStyle = R"(
+const char* kPageStyle = R"(
 body { font-family: 'DejaVu Sans', 'Segoe UI', Helvetica, Arial, sans-serif; font-size: 15px; color: #222;
        max-width: 1240px; margin: 0 auto; padding: 16px 20px 40px; line-height: 1.4; }
 h1 { font-size: 24px; margin: 8px 0 4px; }
@@ -289,7 +289,7 @@ std::string render_html(const json& report) {
     const std::string name = text_field(report, "scenario") + " / " + text_field(report, "variant");
     std::string out = "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n";
     out += "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n";
-    out += "<title>socklab: " + h(name) + "</title>\n<style>" + std::string(kStyle) + "</style>\n</head>\n<body>\n";
+    out += "<title>socklab: " + h(name) + "</title>\n<style>" + std::string(kPageStyle) + "</style>\n</head>\n<body>\n";
     out += page_header(report);
     out += diagram_section(report);
     out += expectations_section(report);
@@ -305,7 +305,7 @@ std::string render_capture_html(const std::string& file, const std::string& abou
                                 const std::vector<ConnectionRow>& rows, const std::vector<json>& reports) {
     std::string out = "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n";
     out += "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n";
-    out += "<title>socklab ladder: " + h(file) + "</title>\n<style>" + std::string(kStyle) + "</style>\n</head>\n<body>\n";
+    out += "<title>socklab ladder: " + h(file) + "</title>\n<style>" + std::string(kPageStyle) + "</style>\n</head>\n<body>\n";
     out += "<header>\n<h1>" + h(file) + "</h1>\n<p class=\"subtitle\">" + h(about) + "</p>\n</header>\n";
     out += "<section>\n<h2>Connections</h2>\n" + capture_table(rows) + "</section>\n";
     out += "<section>\n<h2>How to read the diagrams</h2>\n<ul class=\"howto\">\n";

@@ -36,7 +36,7 @@ const size_t kClientChars = chars_in(kClientX - kOuterGap - kOuterLeft, kCharWid
 const size_t kServerChars = chars_in(kSvgWidth - 8 - kServerX - kOuterGap, kCharWidth);
 const size_t kArrowChars = chars_in(kServerX - kClientX - 16, kSmallCharWidth);
 
-const char* kStyle =
+const char* kSvgStyle =
     ".ladder text{font-family:'DejaVu Sans Mono',Menlo,Consolas,monospace;font-size:12px;fill:#222}"
     ".ladder .small{font-size:11px}"
     ".ladder .title{font-size:15px;font-weight:bold}"
@@ -348,7 +348,7 @@ std::string render_svg(const json& report) {
     out += title_element("Ladder diagram of " + text_field(report, "scenario") + " / " + text_field(report, "variant") +
                          (capture ? ": time downwards, states inferred from the capture"
                                   : ": client left, server right, time downwards")) + "\n";
-    out += "<style>" + std::string(kStyle) + "</style>\n";
+    out += "<style>" + std::string(kSvgStyle) + "</style>\n";
     out += "<defs>" + arrowhead("sl-arrow", "#1f4e9c") + arrowhead("sl-arrow-rtx", "#d97706") +
            arrowhead("sl-arrow-reset", "#c62828") + "</defs>\n";
     out += rect_element(0, 0, kSvgWidth, height, attr_text("fill", "#ffffff")) + "\n";

@@ -21,8 +21,6 @@
 namespace socklab {
 namespace {
 
-std::string errno_text() { return std::strerror(errno); }
-
 mnl_socket* open_rtnetlink(const std::string& netns, unsigned groups) {
     mnl_socket* nl = mnl_socket_open(NETLINK_ROUTE);
     if (!nl) throw std::runtime_error("cannot open an rtnetlink socket in " + netns + ": " + errno_text());

@@ -20,8 +20,6 @@ namespace {
 
 constexpr const char* kNetnsDir = "/run/netns";
 
-std::string errno_text() { return std::strerror(errno); }
-
 // /run/netns must be a shared mount point, so that a namespace bound there later is seen by
 // every mount namespace (`ip netns exec` makes one of its own). Binding the directory onto
 // itself makes it a mount point the first time; after that, marking it shared again is a no-op.
@@ -35,6 +33,8 @@ void prepare_netns_dir() {
 }
 
 }  // namespace
+
+std::string errno_text() { return std::strerror(errno); }
 
 std::string netns_path(const std::string& name) { return name.empty() ? "/proc/self/ns/net" : std::string(kNetnsDir) + "/" + name; }
 
