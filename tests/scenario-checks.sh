@@ -11,6 +11,9 @@
 #   (mutated, killed, unprivileged: an optional last argument is the address family, 4 by default)
 #   killed <socklab> <scenario> <variant>
 #       a run killed with SIGKILL in the middle leaves nothing once the next run has swept
+#   reaped <socklab> <scenario> <variant>
+#       a passing run leaves its teardown to a reaper: `socklab sweep` right after it waits for
+#       the reaper, has nothing to remove itself, and then nothing of the run is left
 #   unprivileged <socklab> <scenario> <variant>
 #       the variant passes when run as user nobody (in a user namespace, without tracefs), with the
 #       expectations that need tracefs skipped, not passed
@@ -147,6 +150,20 @@ killed)
   ip netns list | grep "socklab-$pid-" && fail "namespaces of the killed run are still there"
   ls /sys/kernel/tracing/instances | grep "socklab-$pid-" && fail "tracefs instance of the killed run is still there"
   echo "the killed run $pid left nothing behind after the sweep"
+  ;;
+reaped)
+  socklab=$1 scenario=$2 variant=$3
+  tmp=$(mktemp -d)
+  trap 'rm -rf "$tmp"' EXIT
+  "$socklab" run "$scenario" --variant "$variant" --color never --captures "$tmp" > "$tmp/out" 2>&1 &
+  pid=$!
+  wait "$pid" || fail "the run failed: $(tail -3 "$tmp/out")"
+  swept=$("$socklab" sweep)
+  [ -z "$swept" ] || fail "socklab sweep removed what the reaper of run $pid should have: $swept"
+  ip netns list | grep "socklab-$pid-" && fail "namespaces of run $pid are still there"
+  ls /sys/kernel/tracing/instances | grep "socklab-$pid-" && fail "the tracefs instance of run $pid is still there"
+  ss -xl | grep -F "@socklab-owner-$pid " && fail "the reaper of run $pid still holds its claim"
+  echo "run $pid: its reaper tore it down, and socklab sweep waited for it"
   ;;
 unprivileged)
   socklab=$1 scenario=$2 variant=$3 family=${4:-4}

@@ -167,10 +167,12 @@ std::string RunCases::out_dir(const Planned& p) const {
 }
 
 // One case, retried once after a flaky-looking failure (netdev CI's rule): a pass on the retry is
-// a flake, and both attempts' run directories stay.
-CaseRun RunCases::run_case(const Planned& p, std::ostream& lines) const {
+// a flake, and both attempts' run directories stay. The last run of this process, when it
+// passes, leaves its teardown to a reaper.
+CaseRun RunCases::run_case(const Planned& p, std::ostream& lines, bool last_in_process) const {
     CaseRun c{p.scenario->name, p.variant->name, family_name(p.family), {}, {}, "", ""};
     RunOptions options = options_;
+    options.reap_after_exit = last_in_process;
     options.family = p.family;
     options.out_dir = out_dir(p);
     const std::string name = p.scenario->name + "/" + p.variant->name;
@@ -225,7 +227,7 @@ int RunCases::run() {
                 print_skip(p, lines);
                 continue;
             }
-            results_[i] = run_case(p, lines);
+            results_[i] = run_case(p, lines, runnable == 1);
             if (!results_[i].error.empty()) {
                 if (!ci_.all) return usage_error(results_[i].error);  // one scenario asked for: exit 2 at once, as always
                 std::cerr << "socklab: " << case_name(results_[i]) << " could not run: " << results_[i].error << std::endl;

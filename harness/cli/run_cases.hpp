@@ -56,7 +56,7 @@ private:
     const Scenario* load(const std::string& name);
     bool per_case_out() const { return !options_.out_dir.empty() && (cases_.size() > 1 || from_file_); }
     std::string out_dir(const Planned& p) const;  // per_case_out(): DIR/<scenario>/<case>
-    CaseRun run_case(const Planned& p, std::ostream& lines) const;
+    CaseRun run_case(const Planned& p, std::ostream& lines, bool last_in_process = false) const;
     void print_skip(const Planned& p, std::ostream& lines) const;
     int side_by_side(int jobs);
     int finish();

@@ -404,7 +404,7 @@ int main(int argc, char** argv) {
         }
         if (app.got_subcommand("sweep")) {
             if (::geteuid() != 0) return usage_error("socklab sweep needs root");
-            for (const auto& line : sweep_leftovers()) std::cout << "removed " << line << "\n";
+            for (const auto& line : sweep_leftovers(true)) std::cout << "removed " << line << "\n";
             return 0;
         }
         options.color = color == "always" || (color == "auto" && ::isatty(STDOUT_FILENO));

@@ -324,8 +324,13 @@ TraceSession::TraceSession(const std::string& root, const std::string& name, std
 
 TraceSession::~TraceSession() {
     if (keep_) try_write_control(dir_ + "/tracing_on", "0");
-    if (fd_ >= 0) ::close(fd_);
+    close_pipe();
     if (!keep_) remove_instance(dir_);
+}
+
+void TraceSession::close_pipe() {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = -1;
 }
 
 void remove_trace_instance(const std::string& root, const std::string& name) { remove_instance(root + "/instances/" + name); }

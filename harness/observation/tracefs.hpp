@@ -41,6 +41,7 @@ public:
     TraceSession& operator=(const TraceSession&) = delete;
     int fd() const { return fd_; }             // trace_pipe, O_NONBLOCK, pollable
     std::vector<TraceEvent> read_available();  // everything readable now, without blocking
+    void close_pipe();  // done reading: an open trace_pipe keeps the instance from being removed
 
 private:
     std::string dir_;

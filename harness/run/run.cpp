@@ -27,12 +27,14 @@
 #include "observation/sockdiag.hpp"
 #include "observation/tracefs.hpp"
 #include "process/program.hpp"
+#include "process/reaper.hpp"
 #include "process/side_by_side.hpp"
 #include "process/spawn.hpp"
 #include "report/html.hpp"
 #include "report/report.hpp"
 #include "report/terminal.hpp"
 #include "scenario/names.hpp"
+#include "topology/netns.hpp"
 #include "topology/owner.hpp"
 #include "topology/topology.hpp"
 
@@ -133,6 +135,7 @@ private:
     void read_trace();
     Checkpoint snapshot(const std::string& name);
     void finish_programs();
+    void hand_over_teardown();
 };
 
 // What the variant will need, checked before anything is made, so a missing piece costs nothing.
@@ -541,9 +544,12 @@ RunResult Run::run() {
                                          "the capture ring overflowed: " + std::to_string(lost) + " frames lost",
                                          seconds_now()});
     // Removing the trace instance and closing the packet socket each wait out RCU grace periods:
-    // side by side, while the evidence is checked (closing_ is joined before the teardown).
-    closing_.emplace_back([trace = std::move(trace_)]() mutable { trace.reset(); });
-    closing_.emplace_back([capture = std::move(capture_)]() mutable { capture.reset(); });
+    // side by side, while the evidence is checked (closing_ is joined before the teardown), or
+    // once this process has exited, by a reaper (no thread may be mid-teardown at its fork).
+    if (!o_.reap_after_exit) {
+        closing_.emplace_back([trace = std::move(trace_)]() mutable { trace.reset(); });
+        closing_.emplace_back([capture = std::move(capture_)]() mutable { capture.reset(); });
+    }
     seen_.segments = read_pcap(dir_ + "/capture.pcap");
     for (auto& segment : seen_.segments) segment.time_ns -= clock_offset;
     if (!seen_.traced) info.notes.push_back(seen_.trace_note);
@@ -563,12 +569,42 @@ RunResult Run::run() {
     RunResult result;
     result.dir = dir_;
     for (const auto& o : outcomes) (o.skipped ? result.skipped : o.passed ? result.passed : result.failed)++;
+    // A failing run tears down here as before: its caller may retry it at once.
+    if (o_.reap_after_exit && result.failed == 0 && !o_.keep_netns) hand_over_teardown();
     return result;
+}
+
+// The verdict is out; what is left is the kernel's waiting. The objects move out of this Run
+// (whose destructor then has nothing to remove) into a place this process never frees: the
+// reaper destroys its copies of them.
+void Run::hand_over_teardown() {
+    struct Parked {
+        std::unique_ptr<TraceSession> trace;
+        std::unique_ptr<Capture> capture;
+        std::unique_ptr<Topology> topology;
+    };
+    static Parked* parked = nullptr;
+    if (trace_) trace_->close_pipe();  // this process's copy would keep the reaper from removing the instance
+    parked = new Parked{std::move(trace_), std::move(capture_), std::move(topology_)};
+    reap_after_exit([] {  // the namespaces last: while they are there, `socklab sweep` waits (wait_for_reaping)
+        parked->trace.reset();
+        parked->capture.reset();
+        parked->topology.reset();
+    });
+}
+
+// Waits for the reapers of runs that have exited, found by their namespaces.
+void wait_for_reaping() {
+    std::set<pid_t> owners;
+    for (const auto& name : netns_list())
+        if (auto pid = owner_of(name)) owners.insert(*pid);
+    for (pid_t pid : owners) wait_for_reaper(pid, 5.0);
 }
 
 }  // namespace
 
-std::vector<std::string> sweep_leftovers() {
+std::vector<std::string> sweep_leftovers(bool wait_for_reapers) {
+    if (wait_for_reapers) wait_for_reaping();
     std::vector<std::string> removed = Topology::sweep();
     std::string why;
     if (auto root = tracefs_root(why)) sweep_trace_instances(*root, kObjectPrefix);

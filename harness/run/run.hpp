@@ -30,6 +30,8 @@ struct RunOptions {
     std::function<void()> set_up_done;       // called once the hosts and observers are there
     std::string trace_instance;              // reuse this trace instance, and leave it (runs side by side:
                                              // one a job slot); empty: one of its own, removed at the end
+    bool reap_after_exit = false;            // the last run of this process: if it passes, a reaper does the
+                                             // teardown once the process has exited (process/reaper)
 };
 
 struct RunResult {
@@ -44,7 +46,9 @@ struct EnvironmentError : std::runtime_error {
 
 RunResult run_variant(const Scenario& scenario, const Variant& variant, const RunOptions& options);
 
-// Removes what runs that died left behind; returns one line per object removed.
-std::vector<std::string> sweep_leftovers();
+// Removes what runs that died left behind; returns one line per object removed. The objects of a
+// run whose reaper is still at work are left to it, or with `wait_for_reapers` waited for (at
+// most 5 s each, then removed here).
+std::vector<std::string> sweep_leftovers(bool wait_for_reapers = false);
 
 }  // namespace socklab
