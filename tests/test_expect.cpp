@@ -183,11 +183,59 @@ TEST_CASE("interval: a call as the start may have been stamped late, by up to th
     Outcome from_call = one({{"interval", "call client send > packet client P.#2"}, {"timer", 0.2}, {"why", "w"}}, seen);
     CHECK(from_call.passed);
     CHECK(from_call.observed == "0.17 s");
-    // Past the slack it is too early; and between two packets there is no such allowance.
+    // Past the slack it is too early.
     seen.events.back().time_ns = static_cast<int64_t>(1.05 * kSecond);
     CHECK_FALSE(one({{"interval", "call client send > packet client P.#2"}, {"timer", 0.2}, {"why", "w"}}, seen).passed);
-    seen.segments.front().time_ns = static_cast<int64_t>(1.03 * kSecond);
-    CHECK_FALSE(one({{"interval", "packet client P. > packet client P.#2"}, {"timer", 0.2}, {"why", "w"}}, seen).passed);
+}
+
+TEST_CASE("interval and retransmits: a segment stamped on arrival may be stamped late, by up to 3 ms") {
+    // The capture is on the server: the client's segments are stamped after the server's
+    // receiving softirq, and the first of two copies may be stamped late. The timer (0.2 s,
+    // up to one jiffy early) ran from 1.0 s: the first copy is stamped 2.5 ms late.
+    Observations seen = backlog_run();
+    seen.segments.clear();
+    for (double t : {1.0025, 1.196}) seen.segments.push_back(segment(t, true, PSH | ACK, 40000, 1));
+    const json gap = {{"interval", "packet client P. > packet client P.#2"}, {"timer", 0.2}, {"why", "w"}};
+    CHECK(one(gap, seen).passed);
+    // A capture on the client stamps them as they leave: no allowance.
+    seen.captured_on = "client";
+    CHECK_FALSE(one(gap, seen).passed);
+    // Nor past those 3 ms.
+    seen.captured_on = "server";
+    seen.segments.front().time_ns = static_cast<int64_t>(1.005 * kSecond);
+    CHECK_FALSE(one(gap, seen).passed);
+    // The same for copies of one segment: the 7th connection's SYN copy at +1 s, seen at +0.993 s.
+    seen = backlog_run();
+    const json copies = {{"retransmits", "client S"}, {"rule", "syn_sent"}, {"connections", 1}, {"why", "w"}};
+    seen.segments[12].time_ns += 7'000'000;
+    CHECK(one(copies, seen).passed);
+    seen.captured_on = "client";
+    Outcome early = one(copies, seen);
+    CHECK_FALSE(early.passed);
+    CHECK_THAT(early.observed, Catch::Contains("retransmit 1 came 0.993 s after the previous one"));
+}
+
+TEST_CASE("interval: a checkpoint that waited for its moment knows it between two looks") {
+    // The server's FIN_WAIT2 entry (2 s) was still there at the look that began at +3.05 s and
+    // gone at the one that ended at +3.2 s: the gap is 2.05 to 2.2 s, and 2 s fits within it.
+    Observations seen = backlog_run();
+    seen.trace.push_back(transition(1.0, "198.18.0.2", 8080, 40000, "FIN_WAIT1", "FIN_WAIT2"));
+    seen.checkpoints[0].time_ns = static_cast<int64_t>(3.2 * kSecond);
+    seen.checkpoints[0].since_ns = static_cast<int64_t>(3.05 * kSecond);
+    const json gone = {{"interval", "transition server FIN_WAIT1>FIN_WAIT2 > checkpoint full"}, {"timer", 2}, {"why", "w"}};
+    Outcome o = one(gone, seen);
+    CHECK(o.passed);
+    CHECK_THAT(o.observed, Catch::StartsWith("between 2.05 and 2.2 s"));
+    // Still there at +3.1 s: later than any 2 s timer can fire.
+    seen.checkpoints[0].since_ns = static_cast<int64_t>(3.1 * kSecond);
+    CHECK_FALSE(one(gone, seen).passed);
+    // Gone by +2.9 s: earlier than it can fire.
+    seen.checkpoints[0].time_ns = static_cast<int64_t>(2.9 * kSecond);
+    seen.checkpoints[0].since_ns = static_cast<int64_t>(2.8 * kSecond);
+    CHECK_FALSE(one(gone, seen).passed);
+    // A checkpoint that did not wait is a moment.
+    seen.checkpoints[0].since_ns.reset();
+    CHECK(one(gone, seen).observed == "1.9 s");
 }
 
 TEST_CASE("packets: where conditions on each segment's own numbers") {

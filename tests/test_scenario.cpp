@@ -291,7 +291,11 @@ TEST_CASE("a call expectation is about the phase where it sits") {
     seen.events = {{"server", 1, {{"call", "listen"}, {"ret", 0}, {"errno", ""}}},
                    {"server", 2, {{"mark", "listening"}}},
                    {"server", 3, {{"call", "listen"}, {"ret", -1}, {"errno", "EINVAL"}}}};
-    seen.checkpoints.push_back(Checkpoint{"full", 3, {{"server", {}}, {"client", {}}}, {}, {}});
+    Checkpoint full;
+    full.name = "full";
+    full.time_ns = 3;
+    full.sockets = {{"server", {}}, {"client", {}}};
+    seen.checkpoints.push_back(full);
     auto outcomes = check(e, seen, [](const std::string&) -> std::optional<double> { return 1; }, Timing{});
     CHECK_FALSE(outcomes[1].passed);  // after listening: -1 EINVAL
     CHECK_THAT(outcomes[1].observed, Catch::Contains("0 of 1 matched") && Catch::Contains("-1 EINVAL"));

@@ -502,7 +502,9 @@ public:
             }
             for (size_t i = 0; i < retransmits; ++i) {
                 const double gap = static_cast<double>(times[i + 1] - times[i]) / 1e9;
-                const Window win = timer_window(intervals[i], timing.hz, timing.slack);
+                Window win = timer_window(intervals[i], timing.hz, timing.slack);
+                // Stamped on arrival: the copy a timer was armed after may be stamped late.
+                if (side != seen.captured_on) win.lo -= timing.arrival;
                 if (gap < win.lo || gap > win.hi) {
                     std::ostringstream msg;
                     msg << key << ": retransmit " << i + 1 << " came " << gap << " s after the previous one; the rule says "
@@ -716,10 +718,23 @@ struct Moment {
         return m;
     }
 
-    std::optional<int64_t> time(const Observations& seen, const Lookup& lookup) const {
+    // When it happened: a span, as an "until" checkpoint knows its moment only between two looks.
+    struct Span {
+        int64_t earliest, latest;
+    };
+    std::optional<Span> time(const Observations& seen, const Lookup& lookup) const {
         if (kind == "checkpoint") {
-            if (const Checkpoint* c = seen.checkpoint(a)) return c->time_ns;
-        } else if (kind == "transition") {
+            if (const Checkpoint* c = seen.checkpoint(a)) return Span{c->since_ns.value_or(c->time_ns), c->time_ns};
+            return std::nullopt;
+        }
+        const std::optional<int64_t> t = instant(seen, lookup);
+        if (!t) return std::nullopt;
+        return Span{*t, *t};
+    }
+
+private:
+    std::optional<int64_t> instant(const Observations& seen, const Lookup& lookup) const {
+        if (kind == "transition") {
             for (const auto& t : seen.trace)
                 if (t.name == "inet_sock_set_state" && seen.side_of(t.saddr) == side && t.oldstate == a && t.newstate == b)
                     return t.time_ns;
@@ -745,7 +760,8 @@ struct Moment {
 // {"interval": "checkpoint a > transition server FIN_WAIT2>CLOSE", "timer": "fin"}: the time
 // between two moments is one kernel timer of that many seconds, within the window that timer can
 // fire in; or "rule": "<side> <rule>", the chain of timers from a rule's first transmission to
-// its give-up (kernel_rules.hpp). Widened by how late an "until" checkpoint may notice it.
+// its give-up (kernel_rules.hpp). A checkpoint that waited for its moment knows it between two
+// looks, and the gap is then a span: it holds when some gap in the span fits the window.
 class IntervalExpectation : public Expectation {
 public:
     IntervalExpectation(const Reader& r, const json& j, const std::string& w, const Place& place) {
@@ -775,18 +791,18 @@ public:
                     chain.push_back((i < schedule.retransmits.size() ? schedule.retransmits[i] : schedule.give_up) -
                                     (i ? schedule.retransmits[i - 1] : 0.0));
             const double total = schedule.give_up;  // from the rule's start, the first timer included
-            win = chain_window(chain, total, timing.hz, timing.slack + seen.poll_interval);
+            win = chain_window(chain, total, timing.hz, timing.slack);
             timer = {total, fmt(total) + " (" + subject + " rule from the " + rule_side_ + "'s sysctls, " +
                                            std::to_string(chain.size()) + " timers, HZ=" + std::to_string(timing.hz) + ")"};
         } else {
             timer = value_of(timer_, lookup);
-            win = timer_window(timer.number, timing.hz, timing.slack + seen.poll_interval);
+            win = timer_window(timer.number, timing.hz, timing.slack);
         }
-        // A checkpoint as the start is taken when a polled "until" noticed it: up to a poll late.
         // A call is stamped by its program after the call returned (lab::result): the segment it
         // sent, which started the timers, left before that, by as much as a scheduling delay.
-        if (from_.kind == "checkpoint") win.lo -= seen.poll_interval;
         if (from_.kind == "call") win.lo -= timing.slack;
+        // A segment from the far side of the capture is stamped on arrival, after a softirq.
+        if (from_.kind == "packet" && from_.side != seen.captured_on) win.lo -= timing.arrival;
         Outcome o;
         std::ostringstream expected;
         expected << timer.shown << " s from " << from_.text << " to " << to_.text << " (window " << win.lo << " to " << win.hi << " s)";
@@ -800,12 +816,17 @@ public:
             }
             return o;
         }
-        const double gap = static_cast<double>(*end - *start) / 1e9;
-        o.passed = gap >= win.lo && gap <= win.hi;
+        // The gap as far as the evidence pins it down: a point, or a span where a checkpoint waited.
+        const double shortest = static_cast<double>(end->earliest - start->latest) / 1e9;
+        const double longest = static_cast<double>(end->latest - start->earliest) / 1e9;
+        o.passed = shortest <= win.hi && longest >= win.lo;
         std::ostringstream observed;
-        observed << gap << " s";
+        if (shortest == longest)
+            observed << longest << " s";
+        else
+            observed << "between " << shortest << " and " << longest << " s (a checkpoint saw it between two looks)";
         o.observed = observed.str();
-        o.at = seen.seconds(*end);
+        o.at = seen.seconds(end->latest);
         return o;
     }
 

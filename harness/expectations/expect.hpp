@@ -20,6 +20,9 @@ namespace socklab {
 struct Timing {
     int hz = 100;          // CONFIG_HZ, for the timer windows
     double slack = 0.040;  // softirq and capture delay after a timer fires (s)
+    // How late the capture may stamp a segment from the side it is not on: a veth hands it to the
+    // peer's backlog, and the receiving softirq stamps it when it runs (s).
+    double arrival = 0.003;
 };
 
 struct Outcome {

@@ -2,6 +2,7 @@
 // expectations and the report. All times are CLOCK_MONOTONIC nanoseconds.
 #pragma once
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -18,6 +19,9 @@ namespace socklab {
 struct Checkpoint {
     std::string name;
     int64_t time_ns = 0;
+    // A checkpoint that waited for a condition ("until") saw it come true after since_ns, when
+    // the last look that found it false began, and by time_ns; other checkpoints have none.
+    std::optional<int64_t> since_ns;
     std::map<std::string, std::vector<SocketInfo>> sockets;  // side -> sock_diag dump
     std::map<std::string, Counters> counters;                // side -> TCP counters
     std::map<std::string, std::map<uint64_t, std::vector<Owner>>> owners;  // side -> inode -> holders
@@ -35,7 +39,9 @@ struct Observations {
     std::string trace_note;                        // why not, when not
     std::vector<TraceEvent> trace;
     std::vector<Segment> segments;                 // times converted to CLOCK_MONOTONIC
-    double poll_interval = 0;                      // how late an "until" checkpoint may see its condition
+    // The side whose interface the capture listens on. The other side's segments are stamped on
+    // arrival there, after the receiving softirq: up to a timing slack late.
+    std::string captured_on = "server";
 
     // "client" or "server" for an address of this run, "" otherwise.
     std::string side_of(const std::string& address) const;

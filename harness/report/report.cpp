@@ -205,11 +205,13 @@ json checkpoint_json(const Observations& seen, const Checkpoint& cp) {
     for (const auto& [side, values] : cp.counters) counters[side] = nonzero_tcp_counters(values);
     json census = json::object();
     for (const auto& [side, list] : cp.sockets) census[side] = census_json(take_census(list));
-    return {{"name", cp.name},
-            {"t", rounded(seen.seconds(cp.time_ns))},
-            {"census", census},
-            {"sockets", sockets},
-            {"counters", counters}};
+    json out = {{"name", cp.name},
+                {"t", rounded(seen.seconds(cp.time_ns))},
+                {"census", census},
+                {"sockets", sockets},
+                {"counters", counters}};
+    if (cp.since_ns) out["since"] = rounded(seen.seconds(*cp.since_ns));  // waited for: it came true after this
+    return out;
 }
 
 json exit_json(const Observations& seen, const std::string& side, const ProgramExit& e) {

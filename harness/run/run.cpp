@@ -130,10 +130,11 @@ private:
     void play(const Until& until, const std::string& where);
     void play(const Kill& kill, const std::string& where);
     Program& program(const std::string& side, const std::string& where);
-    void pump_until(const std::function<bool()>& done, double within, const std::string& what,
-                    const std::string& side = "");
+    int64_t pump_until(const std::function<bool()>& done, double within, const std::string& what,
+                       const std::string& side = "");
     void read_trace();
-    Checkpoint snapshot(const std::string& name);
+    Checkpoint snapshot(const std::string& name, std::optional<int64_t> since_ns = std::nullopt);
+    void take_checkpoint(const std::string& name, std::optional<int64_t> since_ns = std::nullopt);
     void finish_programs();
     void hand_over_teardown();
 };
@@ -204,6 +205,7 @@ void Run::set_up(std::map<std::string, double>& phases) {
         }
     });
     for (const auto& side : kSides) diag_[side] = std::make_unique<SockDiag>(topology_->host(side).netns);
+    seen_.captured_on = "server";
     capture_ = std::make_unique<Capture>(topology_->server().netns, topology_->server().ifname, dir_ + "/capture.pcap");
     lap("capture");
     trace_ = tracing.get();
@@ -220,10 +222,11 @@ void Run::read_trace() {
     for (auto& e : trace_->read_available()) seen_.trace.push_back(std::move(e));
 }
 
-Checkpoint Run::snapshot(const std::string& name) {
+Checkpoint Run::snapshot(const std::string& name, std::optional<int64_t> since_ns) {
     Checkpoint c;
     c.name = name;
     c.time_ns = monotonic_ns();
+    c.since_ns = since_ns;
     for (const auto& side : kSides) {
         c.sockets[side] = diag_[side]->dump();
         c.counters[side] = read_counters(topology_->host(side).netns);
@@ -233,11 +236,15 @@ Checkpoint Run::snapshot(const std::string& name) {
 }
 
 // Runs the event loop until `done` holds. Waiting is on events (program output, exits, signals)
-// and on the kernel's own record (trace_pipe, sock_diag), read every kPollInterval.
-void Run::pump_until(const std::function<bool()>& done, double within, const std::string& what, const std::string& side) {
+// and on the kernel's own record (trace_pipe, sock_diag), read every kPollInterval. Returns when
+// the last look that found `done` false began: what it waited for happened after that (the run's
+// start when the first look found it done).
+int64_t Run::pump_until(const std::function<bool()>& done, double within, const std::string& what, const std::string& side) {
     const double start = seconds_now();
     double next_progress = start + 2.0;
-    while (!done()) {
+    int64_t since = seen_.start_ns;
+    for (int64_t look = monotonic_ns(); !done(); look = monotonic_ns()) {
+        since = look;
         if (interrupted_) throw Interrupted();
         if (!side.empty() && programs_.count(side) && programs_[side]->exit())
             throw StepFailure("the " + side + " ended before " + what);
@@ -248,9 +255,10 @@ void Run::pump_until(const std::function<bool()>& done, double within, const std
             say("waiting for " + what + " (" + format_seconds(now - start) + " of at most " + format_seconds(within) + ")");
             next_progress += 2.0;
         }
-        io_.run_one_for(std::chrono::milliseconds(std::lround(seen_.poll_interval * 1000)));
+        io_.run_one_for(std::chrono::milliseconds(std::lround(kPollInterval * slow_ * 1000)));
         read_trace();
     }
+    return since;
 }
 
 // One method per step verb.
@@ -319,10 +327,12 @@ void Run::play(const Release& release, const std::string& where) {
     ++consumed_[release.side + " step " + release.name];
 }
 
-void Run::play(const Snapshot& checkpoint, const std::string&) {
+void Run::play(const Snapshot& checkpoint, const std::string&) { take_checkpoint(checkpoint.name); }
+
+void Run::take_checkpoint(const std::string& name, std::optional<int64_t> since_ns) {
     read_trace();
-    seen_.checkpoints.push_back(snapshot(checkpoint.name));
-    say("checkpoint " + checkpoint.name);
+    seen_.checkpoints.push_back(snapshot(name, since_ns));
+    say("checkpoint " + name);
 }
 
 void Run::play(const Command& command, const std::string& where) {
@@ -343,20 +353,20 @@ void Run::play(const Until& until, const std::string&) {
     if (!until.counter.empty()) {
         const std::string what = until.side + " " + until.counter + " >= " + std::to_string(std::llround(count));
         say("until " + what + " (kernel timers: up to " + format_seconds(within) + ")");
-        pump_until(
+        const int64_t since = pump_until(
             [&] {
                 const Counters now = read_counters(topology_->host(until.side).netns);
                 auto it = now.find(until.counter);
                 return it != now.end() && static_cast<double>(it->second) >= count;
             },
             within, what);
-        if (!until.checkpoint.empty()) play(Snapshot{until.checkpoint}, "");
+        if (!until.checkpoint.empty()) take_checkpoint(until.checkpoint, since);
         return;
     }
     std::ostringstream what;
     what << until.side << " has " << count << " " << until.state << " sockets" << (until.timer.empty() ? "" : " with timer " + until.timer);
     say("until " + what.str() + " (kernel timers: up to " + format_seconds(within) + ")");
-    pump_until(
+    const int64_t since = pump_until(
         [&] {
             double n = 0;
             for (const auto& s : diag_[until.side]->dump())
@@ -364,7 +374,7 @@ void Run::play(const Until& until, const std::string&) {
             return n == count;
         },
         within, what.str());
-    if (!until.checkpoint.empty()) play(Snapshot{until.checkpoint}, "");
+    if (!until.checkpoint.empty()) take_checkpoint(until.checkpoint, since);
 }
 
 void Run::play(const Kill& kill, const std::string& where) {
@@ -490,7 +500,6 @@ RunResult Run::run() {
     ::uname(&u);
     info.kernel = u.release;
     std::sscanf(u.release, "%d.%d", &seen_.kernel_major, &seen_.kernel_minor);
-    seen_.poll_interval = kPollInterval * slow_;
     if (slow_ != 1.0) {
         std::ostringstream note;
         note << "SOCKLAB_MACHINE_SLOW=" << slow_ << " (emulated machine): timing slack " << 0.040 * slow_
@@ -555,7 +564,7 @@ RunResult Run::run() {
     if (!seen_.traced) info.notes.push_back(seen_.trace_note);
 
     names_.seen = &seen_;
-    std::vector<Outcome> outcomes = check(v_.expect, seen_, names_.lookup(), Timing{kernel_hz(), 0.040 * slow_});
+    std::vector<Outcome> outcomes = check(v_.expect, seen_, names_.lookup(), Timing{.hz = kernel_hz(), .slack = 0.040 * slow_, .arrival = 0.003 * slow_});
     outcomes.insert(outcomes.end(), step_failures_.begin(), step_failures_.end());
     info.duration_s = seconds_now();
     info.phases["evidence"] = info.duration_s - info.phases["setup"] - info.phases["choreography"];
