@@ -158,7 +158,8 @@ reaped)
   "$socklab" run "$scenario" --variant "$variant" --color never --captures "$tmp" > "$tmp/out" 2>&1 &
   pid=$!
   wait "$pid" || fail "the run failed: $(tail -3 "$tmp/out")"
-  swept=$("$socklab" sweep)
+  # Only this run's names count: a test beside this one may leave a killed run's for any sweep.
+  swept=$("$socklab" sweep | grep -F "socklab-$pid-" || true)
   [ -z "$swept" ] || fail "socklab sweep removed what the reaper of run $pid should have: $swept"
   ip netns list | grep "socklab-$pid-" && fail "namespaces of run $pid are still there"
   ls /sys/kernel/tracing/instances | grep "socklab-$pid-" && fail "the tracefs instance of run $pid is still there"

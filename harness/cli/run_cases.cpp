@@ -12,6 +12,7 @@
 #include <iostream>
 #include <sstream>
 
+#include "common/common.hpp"
 #include "expectations/kernel_rules.hpp"
 #include "observation/tracefs.hpp"
 #include "process/side_by_side.hpp"
@@ -337,12 +338,11 @@ int RunCases::finish() {
     }
     if (ci_.ktap) std::cout << ktap(results_) << std::flush;
     if (!ci_.junit.empty()) {
-        const std::string partial = ci_.junit + ".partial";  // renamed into place: never half a file
-        std::ofstream out(partial);
-        out << junit(results_);
-        out.close();
-        if (!out || std::rename(partial.c_str(), ci_.junit.c_str()) != 0)
-            return usage_error("cannot write --junit " + ci_.junit + ": " + std::strerror(errno));
+        try {
+            write_file_atomically(ci_.junit, junit(results_));
+        } catch (const std::runtime_error& e) {
+            return usage_error(std::string("--junit: ") + e.what());
+        }
     }
     return status;
 }

@@ -21,6 +21,7 @@
 
 #include "capture/capture.hpp"
 #include "cli/run_cases.hpp"
+#include "common/common.hpp"
 #include "inference/connections.hpp"
 #include "observation/census.hpp"
 #include "process/spawn.hpp"
@@ -39,14 +40,6 @@
 using namespace socklab;
 
 namespace {
-
-// A number as written in a description: 1048576, not 1.04858e+06; 0.5 stays 0.5.
-std::string number_text(double value) {
-    if (value == std::floor(value) && std::fabs(value) < 1e15) return std::to_string(static_cast<long long>(value));
-    std::ostringstream out;
-    out << value;
-    return out.str();
-}
 
 nlohmann::json number_json(double value) {
     if (value == std::floor(value) && std::fabs(value) < 1e15) return static_cast<long long>(value);
@@ -332,6 +325,9 @@ int main(int argc, char** argv) {
     options.captures_root = paths.captures;
     options.programs_dir = paths.programs;
     std::string color = "auto";
+    auto add_color = [&color](CLI::App* cmd) {
+        cmd->add_option("--color", color, "auto, always or never")->check(CLI::IsMember({"auto", "always", "never"}));
+    };
     CaseOptions ci;
     std::string cases_file;
     run_cmd->add_option("scenario", name, "scenario name (see socklab list)");
@@ -356,7 +352,7 @@ int main(int argc, char** argv) {
     run_cmd->add_flag("--step", options.step,
                       "class mode: say what each step does, ask the lab sheet's question, wait for Enter (on a terminal), "
                       "then show what followed");
-    run_cmd->add_option("--color", color, "auto, always or never")->check(CLI::IsMember({"auto", "always", "never"}));
+    add_color(run_cmd);
 
     auto* census_cmd = app.add_subcommand("census", "count TCP sockets per state over sock_diag, as netstat | awk did");
     std::vector<std::string> netns_names;
@@ -373,7 +369,7 @@ int main(int argc, char** argv) {
                                                 "rewrite ladder.svg and report.html");
     std::string run_dir;
     show_cmd->add_option("run_dir", run_dir, "the run's directory, with report.json")->required();
-    show_cmd->add_option("--color", color, "auto, always or never")->check(CLI::IsMember({"auto", "always", "never"}));
+    add_color(show_cmd);
 
     auto* ladder_cmd = app.add_subcommand("ladder", "draw the TCP connections of any pcap or pcapng file as ladders, "
                                                     "with each side's state inferred from the segments");
@@ -388,7 +384,7 @@ int main(int argc, char** argv) {
     ladder_cmd->add_option("--svg", ladder_options.svg, "write the diagram here (FILE-N.svg for each of several)");
     ladder_cmd->add_option("--html", ladder_options.html, "write one self-contained page: the table and the diagrams");
     ladder_cmd->add_option("--left", ladder_options.left, "draw this address (or address:port) on the left");
-    ladder_cmd->add_option("--color", color, "auto, always or never")->check(CLI::IsMember({"auto", "always", "never"}));
+    add_color(ladder_cmd);
 
     try {
         app.parse(argc, argv);

@@ -8,6 +8,8 @@
 #include <set>
 #include <sstream>
 
+#include "common/common.hpp"
+
 namespace socklab {
 
 using nlohmann::json;
@@ -26,13 +28,6 @@ const Checkpoint* Observations::checkpoint(const std::string& name) const {
 
 namespace {
 
-std::string fmt(double value) {
-    std::ostringstream out;
-    if (value == std::floor(value) && std::fabs(value) < 1e15) out << static_cast<long long>(value);
-    else out << value;
-    return out.str();
-}
-
 // An expression of the description, evaluated: "queue" -> 6, shown as "6 (queue)".
 struct Value {
     double number;
@@ -40,7 +35,7 @@ struct Value {
 };
 Value value_of(const std::string& text, const Lookup& lookup) {
     const double v = evaluate(text, lookup);
-    return {v, text != fmt(v) ? fmt(v) + " (" + text + ")" : fmt(v)};
+    return {v, text != number_text(v) ? number_text(v) + " (" + text + ")" : number_text(v)};
 }
 
 // "<side> <word>": the two words, the side checked.
@@ -565,7 +560,7 @@ public:
         }
         const double value = static_cast<double>(it->second);
         o.passed = at_least_ ? value >= want.number : value == want.number;
-        o.observed = fmt(value);
+        o.observed = number_text(value);
         return o;
     }
 
@@ -744,7 +739,7 @@ private:
         } else if (kind == "packet") {
             const uint8_t flags = parse_flags(a).value_or(0);
             const double n = nth.empty() ? 1.0 : evaluate(nth, lookup);
-            if (n < 1 || n != std::floor(n)) throw ExprError("in moment \"" + text + "\": the segment's number is " + fmt(n) + ", not 1, 2, ...");
+            if (n < 1 || n != std::floor(n)) throw ExprError("in moment \"" + text + "\": the segment's number is " + number_text(n) + ", not 1, 2, ...");
             long left = static_cast<long>(n);
             const std::vector<Relative> numbers = relative_numbers(seen.segments);
             for (size_t i = 0; i < seen.segments.size(); ++i) {
@@ -792,7 +787,7 @@ public:
                                     (i ? schedule.retransmits[i - 1] : 0.0));
             const double total = schedule.give_up;  // from the rule's start, the first timer included
             win = chain_window(chain, total, timing.hz, timing.slack);
-            timer = {total, fmt(total) + " (" + subject + " rule from the " + rule_side_ + "'s sysctls, " +
+            timer = {total, number_text(total) + " (" + subject + " rule from the " + rule_side_ + "'s sysctls, " +
                                            std::to_string(chain.size()) + " timers, HZ=" + std::to_string(timing.hz) + ")"};
         } else {
             timer = value_of(timer_, lookup);
@@ -863,7 +858,7 @@ public:
             const std::string name = text_.substr(i, end - i);
             i = end;
             if (!shown.insert(name).second) continue;
-            if (auto v = lookup(name)) o.observed += (o.observed.empty() ? "" : ", ") + name + " = " + fmt(*v);
+            if (auto v = lookup(name)) o.observed += (o.observed.empty() ? "" : ", ") + name + " = " + number_text(*v);
         }
         o.passed = evaluate(text_, lookup) != 0;
         if (!o.observed.empty()) o.expected += " (" + o.observed + ")";  // what a passing one came to

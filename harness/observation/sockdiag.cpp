@@ -1,5 +1,6 @@
 #include "observation/sockdiag.hpp"
 
+#include "common/common.hpp"
 #include "topology/netns.hpp"
 
 #include <arpa/inet.h>

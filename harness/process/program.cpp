@@ -12,15 +12,10 @@
 #include <istream>
 #include <stdexcept>
 
+#include "common/common.hpp"
 #include "process/spawn.hpp"
 
 namespace socklab {
-
-int64_t monotonic_ns() {
-    timespec ts{};
-    ::clock_gettime(CLOCK_MONOTONIC, &ts);
-    return static_cast<int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
-}
 
 namespace {
 int pidfd_open(pid_t pid) { return static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)); }

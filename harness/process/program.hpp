@@ -67,6 +67,4 @@ private:
     void wait_exit();
 };
 
-int64_t monotonic_ns();
-
 }  // namespace socklab

@@ -1,5 +1,6 @@
 #include "process/side_by_side.hpp"
 
+#include "common/common.hpp"
 #include "process/program.hpp"
 
 #include <sched.h>

@@ -28,8 +28,6 @@ namespace {
 
 constexpr size_t kCaptureHead = 250, kCaptureTail = 100;
 
-double rounded(double seconds) { return std::round(seconds * 1e6) / 1e6; }
-
 std::string notes_text(const InferredConnection& c) {
     std::string out;
     auto add = [&](const std::string& note) { out += (out.empty() ? "" : "; ") + note; };

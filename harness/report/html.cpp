@@ -8,6 +8,7 @@
 #include <stdexcept>
 #include <vector>
 
+#include "common/common.hpp"
 #include "report/svg.hpp"
 #include "report/text.hpp"
 
@@ -275,14 +276,6 @@ std::string capture_table(const std::vector<ConnectionRow>& rows) {
     return out + "</table>\n";
 }
 
-void write_file(const std::string& path, const std::string& text) {
-    std::ofstream out(path);
-    if (!out) throw std::runtime_error("cannot write " + path + ": " + std::strerror(errno));
-    out << text;
-    out.close();
-    if (!out) throw std::runtime_error("cannot write " + path + ": " + std::strerror(errno));
-}
-
 }  // namespace
 
 std::string render_html(const json& report) {
@@ -327,22 +320,6 @@ std::string render_capture_html(const std::string& file, const std::string& abou
         out += "<div class=\"figure\">\n" + render_svg(report) + "</div>\n</section>\n";
     }
     return out + "</body>\n</html>\n";
-}
-
-void write_file_atomically(const std::string& path, const std::string& text) {
-    const std::string partial = path + ".partial";
-    try {
-        write_file(partial, text);
-    } catch (const std::runtime_error&) {
-        const int error = errno;
-        std::remove(partial.c_str());
-        throw std::runtime_error("cannot write " + path + ": " + std::strerror(error));
-    }
-    if (std::rename(partial.c_str(), path.c_str()) != 0) {
-        const std::string reason = std::strerror(errno);
-        std::remove(partial.c_str());
-        throw std::runtime_error("cannot write " + path + ": " + reason);
-    }
 }
 
 void write_pictures(const std::string& dir, const json& report) {

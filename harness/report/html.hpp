@@ -21,10 +21,6 @@ std::string render_html(const nlohmann::json& report);
 std::string render_capture_html(const std::string& file, const std::string& about,
                                 const std::vector<ConnectionRow>& rows, const std::vector<nlohmann::json>& reports);
 
-// Writes `text` to `path` whole or not at all (written beside, then renamed). Throws
-// std::runtime_error naming the file when it cannot be written.
-void write_file_atomically(const std::string& path, const std::string& text);
-
 // Writes ladder.svg and report.html into the run directory `dir`, next to report.json. Throws
 // std::runtime_error naming the file that cannot be written.
 void write_pictures(const std::string& dir, const nlohmann::json& report);

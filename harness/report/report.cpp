@@ -1,5 +1,6 @@
 #include "report/report.hpp"
 
+#include "common/common.hpp"
 #include "observation/census.hpp"
 #include "report/text.hpp"
 
@@ -149,8 +150,6 @@ std::optional<KindText> trace_text(const TraceEvent& ev, const std::string& side
 // ---------------------------------------------------------------------------------------------
 // JSON pieces
 
-// Microseconds are plenty and keep the file free of 1.0030000001-style noise.
-double rounded(double seconds) { return std::round(seconds * 1e6) / 1e6; }
 
 json packet_json(const Observations& seen, const PacketView& v) {
     const Segment& s = *v.seg;
@@ -379,18 +378,8 @@ json report_json(const RunInfo& run, const Observations& seen, const std::vector
 }
 
 void write_report(const std::string& path, const json& report) {
-    // Written beside and renamed into place, so a reader never sees half a report.
-    const std::string partial = path + ".partial";
-    std::ofstream out(partial);
-    if (!out) throw std::runtime_error("cannot write " + path + ": " + std::strerror(errno));
     // A program's output could hold bytes that are not UTF-8; they must not cost the whole report.
-    out << report.dump(2, ' ', false, json::error_handler_t::replace) << '\n';
-    out.close();
-    if (!out || std::rename(partial.c_str(), path.c_str()) != 0) {
-        const std::string reason = std::strerror(errno);
-        std::remove(partial.c_str());
-        throw std::runtime_error("cannot write " + path + ": " + reason);
-    }
+    write_file_atomically(path, report.dump(2, ' ', false, json::error_handler_t::replace) + "\n");
 }
 
 json read_report(const std::string& path) {

@@ -85,18 +85,7 @@ std::string xml_escape(std::string_view text) {
     return out;
 }
 
-std::string number_text(double value) {
-    char buf[32];
-    if (std::nearbyint(value) == value && std::fabs(value) < 1e15) std::snprintf(buf, sizeof buf, "%.0f", value);
-    else std::snprintf(buf, sizeof buf, "%g", value);
-    return buf;
-}
-
-std::string fixed_text(double value, int decimals) {
-    char buf[48];
-    std::snprintf(buf, sizeof buf, "%.*f", decimals, value);
-    return buf;
-}
+double rounded(double seconds) { return std::round(seconds * 1e6) / 1e6; }
 
 std::string hosts_text(const json& report) {
     const std::string family = text_field(report, "family", "4");

@@ -8,6 +8,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/common.hpp"
+
 namespace socklab {
 
 // Columns of UTF-8 text: one per code point.
@@ -26,11 +28,9 @@ std::string fit(std::string_view text, size_t width);
 // `text` made printable, with & < > " ' written as entities: safe in XML text and attributes.
 std::string xml_escape(std::string_view text);
 
-// "1" for 1.0, "0.25" for 0.25: parameters are mostly whole numbers.
-std::string number_text(double value);
-
-// `value` with `decimals` digits after the point, e.g. fixed_text(0.0751, 3) == "0.075".
-std::string fixed_text(double value, int decimals);
+// Seconds to the microsecond, as report.json writes times: plenty, and free of
+// 1.0030000001-style noise.
+double rounded(double seconds);
 
 // object[key] as a string, number or bool, or `fallback` when it is missing or of another type.
 std::string text_field(const nlohmann::json& object, const char* key, const std::string& fallback = "");

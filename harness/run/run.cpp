@@ -21,6 +21,7 @@
 #include <thread>
 
 #include "capture/capture.hpp"
+#include "common/common.hpp"
 #include "expectations/expect.hpp"
 #include "observation/counters.hpp"
 #include "observation/owners.hpp"
@@ -73,12 +74,7 @@ int64_t realtime_ns() {
     return static_cast<int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
 }
 
-std::string format_seconds(double s) {
-    std::ostringstream out;
-    out.precision(1);
-    out << std::fixed << s << " s";
-    return out.str();
-}
+std::string format_seconds(double s) { return fixed_text(s, 1) + " s"; }
 
 // One run: owns every resource it makes, so that any way out of run() tears them down.
 class Run {

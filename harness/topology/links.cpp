@@ -16,6 +16,7 @@
 #include <stdexcept>
 #include <vector>
 
+#include "common/common.hpp"
 #include "topology/netns.hpp"
 
 namespace socklab {

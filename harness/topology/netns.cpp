@@ -15,6 +15,8 @@
 #include <cstring>
 #include <stdexcept>
 
+#include "common/common.hpp"
+
 namespace socklab {
 namespace {
 
@@ -34,7 +36,6 @@ void prepare_netns_dir() {
 
 }  // namespace
 
-std::string errno_text() { return std::strerror(errno); }
 
 std::string netns_path(const std::string& name) { return name.empty() ? "/proc/self/ns/net" : std::string(kNetnsDir) + "/" + name; }
 

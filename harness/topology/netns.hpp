@@ -10,9 +10,6 @@
 
 namespace socklab {
 
-// strerror(errno) as a string: the reason a system call here just failed, for its message.
-std::string errno_text();
-
 // Path of a named namespace's bind mount; for "" the caller's own namespace.
 std::string netns_path(const std::string& name);
 

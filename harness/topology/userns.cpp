@@ -8,15 +8,10 @@
 #include <cstring>
 #include <fstream>
 
+#include "common/common.hpp"
+
 namespace socklab {
 namespace {
-
-bool write_file(const std::string& path, const std::string& text) {
-    std::ofstream out(path);
-    out << text;
-    out.flush();
-    return static_cast<bool>(out);
-}
 
 std::string sysctl(const std::string& path) {
     std::ifstream in(path);
@@ -51,9 +46,12 @@ bool enter_user_namespace(std::string& why) {
         return false;
     }
     // Map ourselves to root inside; setgroups must be denied before an unprivileged gid_map.
-    if (!write_file("/proc/self/setgroups", "deny") || !write_file("/proc/self/uid_map", "0 " + std::to_string(uid) + " 1") ||
-        !write_file("/proc/self/gid_map", "0 " + std::to_string(gid) + " 1")) {
-        why = "cannot map the user into its user namespace";
+    try {
+        write_file("/proc/self/setgroups", "deny");
+        write_file("/proc/self/uid_map", "0 " + std::to_string(uid) + " 1");
+        write_file("/proc/self/gid_map", "0 " + std::to_string(gid) + " 1");
+    } catch (const std::runtime_error& e) {
+        why = std::string("cannot map the user into its user namespace (") + e.what() + ")";
         return false;
     }
     // A private /run, where the test hosts' namespaces are bound under /run/netns.
