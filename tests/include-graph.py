@@ -1,14 +1,15 @@
 #!/usr/bin/env python3
 """The harness's folders and which include which, checked for cycles.
 
-    include-graph.py [--dot] [<source directory>]
+    include-graph.py [--dot] [--readme FILE] [<source directory>]
 
 Folder A depends on folder B when a file in harness/A includes "B/...". Prints one line per
 folder, e.g. "scenario -> expectations, observation" ("(none)" when it includes no other
 folder), or with --dot the same graph for Graphviz, cycles in red. Exits 1 naming cycles on
 stderr (enough of them to take in every edge that lies on one), 0 when there is none: the
 parts of the harness must not loop, so that each can be built and tested on top of the ones
-it uses.
+it uses. With --readme, the graph FILE shows between its lines <!-- include-graph --> and
+<!-- /include-graph --> (a fenced block of these lines) must be today's: exit 1 when it is not.
 """
 import argparse
 import glob
@@ -110,6 +111,7 @@ def main():
     here = os.path.dirname(os.path.abspath(__file__))
     parser = argparse.ArgumentParser(description="The include graph of the harness's folders, checked for cycles.")
     parser.add_argument("--dot", action="store_true", help="print a Graphviz digraph instead of one line per folder")
+    parser.add_argument("--readme", help="a Markdown file whose include-graph block must show this graph")
     parser.add_argument("source", nargs="?", default=os.path.dirname(here),
                         help="the source directory, which holds harness/ (default: this script's project)")
     args = parser.parse_args()
@@ -119,14 +121,22 @@ def main():
 
     graph = folder_graph(harness)
     loops = cycles(graph)
-    if args.dot:
-        print(dot(graph, loops))
-    else:
-        for folder in sorted(graph):
-            print(f"{folder} -> {', '.join(sorted(graph[folder])) or '(none)'}")
+    lines = [f"{folder} -> {', '.join(sorted(graph[folder])) or '(none)'}" for folder in sorted(graph)]
+    print(dot(graph, loops) if args.dot else "\n".join(lines))
     for loop in loops:
         print("cycle: " + " -> ".join(loop), file=sys.stderr)
-    return 1 if loops else 0
+    stale = args.readme and shown_graph(args.readme) != lines
+    if stale:
+        print(f"include-graph.py: the graph in {args.readme} is not today's: put the lines above between its "
+              "<!-- include-graph --> markers", file=sys.stderr)
+    return 1 if loops or stale else 0
+
+
+def shown_graph(path):
+    """The lines of the fenced block between a file's include-graph markers (None without them)."""
+    text = open(path, encoding="utf-8").read()
+    m = re.search(r"<!-- include-graph -->\s*```\n(.*?)```\s*<!-- /include-graph -->", text, re.DOTALL)
+    return m.group(1).splitlines() if m else None
 
 
 if __name__ == "__main__":

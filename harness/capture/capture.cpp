@@ -10,7 +10,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <atomic>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -448,7 +447,6 @@ struct Capture::Impl {
     pcap_dumper_t* dumper = nullptr;
     std::thread thread;
     int wake_fd = -1;  // eventfd: stop() tells the thread at once instead of waiting for a timeout
-    std::atomic<uint64_t> written{0};
     uint64_t dropped = 0;  // frames the kernel could not put in the ring (pcap_stats), at stop()
     int linktype = DLT_EN10MB;
     int64_t ns_per_tick = 1;  // 1000 if the platform could only give microsecond timestamps
@@ -470,7 +468,6 @@ struct Capture::Impl {
     static void on_packet(u_char* user, const pcap_pkthdr* header, const u_char* bytes) {
         auto* self = reinterpret_cast<Impl*>(user);
         pcap_dump(reinterpret_cast<u_char*>(self->dumper), header, bytes);
-        self->written.fetch_add(1, std::memory_order_relaxed);
         const int64_t time_ns = time_of(*header, self->ns_per_tick);
         if (auto seg = decode_frame(bytes, header->caplen, self->linktype, time_ns)) {
             std::lock_guard<std::mutex> lock(self->live_mutex);
@@ -565,7 +562,6 @@ void Capture::stop() {
     c.close_file();  // the pcap is complete; the packet socket is closed with the Capture
 }
 
-uint64_t Capture::packets() const { return impl_->written.load(); }
 
 uint64_t Capture::dropped() const { return impl_->dropped; }
 

@@ -94,7 +94,6 @@ public:
     Capture& operator=(const Capture&) = delete;
     // Stops capturing and completes the pcap file; the packet socket closes with the object.
     void stop();
-    uint64_t packets() const;
     // Frames lost because the ring was full, known once stopped: a capture with losses cannot
     // back any packet expectation.
     uint64_t dropped() const;

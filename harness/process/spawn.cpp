@@ -98,15 +98,4 @@ CommandResult run_command(const std::vector<std::string>& argv, const std::strin
     return result;
 }
 
-void must_run(const std::string& what, const std::vector<std::string>& argv, const std::string& netns,
-              const std::string& input) {
-    CommandResult r = run_command(argv, netns, input);
-    if (r.status != 0) {
-        std::string output = r.output;
-        while (!output.empty() && output.back() == '\n') output.pop_back();
-        if (r.status == 127 && output.empty()) output = argv[0] + " could not be run (is it installed?)";
-        throw std::runtime_error(what + ": " + output);
-    }
-}
-
 }  // namespace socklab

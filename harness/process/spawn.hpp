@@ -29,8 +29,4 @@ struct CommandResult {
 CommandResult run_command(const std::vector<std::string>& argv, const std::string& netns = "",
                           const std::string& input = "");
 
-// Like run_command, but throws std::runtime_error("<what>: <tool output>") when it fails.
-void must_run(const std::string& what, const std::vector<std::string>& argv, const std::string& netns = "",
-              const std::string& input = "");
-
 }  // namespace socklab

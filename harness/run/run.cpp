@@ -498,8 +498,10 @@ RunResult Run::run() {
     std::sscanf(u.release, "%d.%d", &seen_.kernel_major, &seen_.kernel_minor);
     if (slow_ != 1.0) {
         std::ostringstream note;
-        note << "SOCKLAB_MACHINE_SLOW=" << slow_ << " (emulated machine): timing slack " << 0.040 * slow_
-             << " s instead of 0.04 s, default step deadlines " << kDefaultWithin * slow_ << " s instead of "
+        const Timing bare;
+        note << "SOCKLAB_MACHINE_SLOW=" << slow_ << " (emulated machine): timing slack " << bare.slack * slow_
+             << " s instead of " << bare.slack << " s, arrival allowance " << bare.arrival * slow_ << " s instead of "
+             << bare.arrival << " s, default step deadlines " << kDefaultWithin * slow_ << " s instead of "
              << kDefaultWithin << " s";
         info.notes.push_back(note.str());
         say(note.str());
@@ -560,7 +562,7 @@ RunResult Run::run() {
     if (!seen_.traced) info.notes.push_back(seen_.trace_note);
 
     names_.seen = &seen_;
-    std::vector<Outcome> outcomes = check(v_.expect, seen_, names_.lookup(), Timing{.hz = kernel_hz(), .slack = 0.040 * slow_, .arrival = 0.003 * slow_});
+    std::vector<Outcome> outcomes = check(v_.expect, seen_, names_.lookup(), Timing{.hz = kernel_hz(), .slack = Timing{}.slack * slow_, .arrival = Timing{}.arrival * slow_});
     outcomes.insert(outcomes.end(), step_failures_.begin(), step_failures_.end());
     info.duration_s = seconds_now();
     info.phases["evidence"] = info.duration_s - info.phases["setup"] - info.phases["choreography"];

@@ -2,6 +2,7 @@
 for the others, and stopping them all on a signal."""
 import json
 import os
+import shlex
 import shutil
 import signal
 import subprocess
@@ -56,8 +57,8 @@ export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/r
 out=@OUT@
 mount -t tmpfs tmpfs /run; mkdir -p /run/netns /run/lock  # the host's /run (its netns) stays out
 mount -t tracefs nodev /sys/kernel/tracing 2>/dev/null
-echo "$(date +%s.%N)" > $out/guest-start
-uname -r > $out/kernel
+echo "$(date +%s.%N)" > "$out/guest-start"
+uname -r > "$out/kernel"
 export SOCKLAB_MACHINE_SLOW=@SLOW@
 # The cases side by side, as on the host (socklab's default --jobs from the guest's CPUs and its
 # slowness); each case's .stdout, .stderr and .status beside its run directory, KTAP for them all,
@@ -66,10 +67,10 @@ export SOCKLAB_MACHINE_SLOW=@SLOW@
 # The runs write to the guest's own tmpfs, and come back over 9p in one copy at the end: under
 # TCG every 9p write (a program's log line) is a round trip through the emulator.
 mkdir -p /tmp/runs
-@SOCKLAB@ run --cases $out/suite.txt --out /tmp/runs --ktap --no-pictures > $out/socklab.ktap 2> $out/socklab.stderr
+@SOCKLAB@ run --cases "$out/suite.txt" --out /tmp/runs --ktap --no-pictures > "$out/socklab.ktap" 2> "$out/socklab.stderr"
 echo "socklab-guest: exit $?"
-cp -a /tmp/runs/. $out/
-echo "$(date +%s.%N)" > $out/guest-end
+cp -a /tmp/runs/. "$out/"
+echo "$(date +%s.%N)" > "$out/guest-end"
 sync
 /bin/busybox poweroff -f || echo o > /proc/sysrq-trigger
 sleep 30
@@ -166,7 +167,8 @@ def run_guest(build, pairs, out, kdir, release, slow, timeout, memory, accel, cp
     os.makedirs(out)
     write_suite(pairs, out)
     guest = os.path.join(out, "guest.sh")
-    text = GUEST.replace("@OUT@", out).replace("@SLOW@", str(slow)).replace("@SOCKLAB@", os.path.join(build, "socklab"))
+    text = (GUEST.replace("@OUT@", shlex.quote(out)).replace("@SLOW@", str(slow))
+            .replace("@SOCKLAB@", shlex.quote(os.path.join(build, "socklab"))))
     open(guest, "w").write(text)
     os.chmod(guest, 0o755)
     initramfs = build_initramfs(kdir, release)
