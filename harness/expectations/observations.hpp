@@ -40,7 +40,7 @@ struct Observations {
     std::vector<TraceEvent> trace;
     std::vector<Segment> segments;                 // times converted to CLOCK_MONOTONIC
     // The side whose interface the capture listens on. The other side's segments are stamped on
-    // arrival there, after the receiving softirq: up to a timing slack late.
+    // arrival there, after the receiving softirq: up to Timing::arrival late.
     std::string captured_on = "server";
 
     // "client" or "server" for an address of this run, "" otherwise.
