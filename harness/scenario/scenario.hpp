@@ -1,6 +1,6 @@
 // A scenario's description (scenarios/<name>/scenario.json), loaded and checked before anything
 // runs, so that a mistake is reported with its place in the file and nothing is half set up.
-// Each variant is a timeline: steps, and expectations where they happen (see README, "Adding a
+// Each variant is a timeline: steps, and expectations where they happen (see docs/scenarios.md, "Adding a
 // scenario"); a variant may be built on another one ("from", "change", "add").
 #pragma once
 #include <map>
