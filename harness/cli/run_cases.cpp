@@ -124,7 +124,9 @@ int RunCases::add_all(const std::string& family) {
             std::cerr << "socklab: scenario " << scenario << " cannot be loaded: " << e.what() << std::endl;
             cases_.push_back(Planned{nullptr, nullptr, Family::ipv4, ""});
             results_.resize(cases_.size());
-            results_.back() = CaseRun{scenario, "description", "4", {}, {}, "", e.what()};
+            results_.back().scenario = scenario;
+            results_.back().variant = "description";
+            results_.back().error = e.what();
         }
     }
     return 0;
@@ -157,13 +159,22 @@ int RunCases::add_file(const std::string& path) {
     return 0;
 }
 
+CaseRun RunCases::unrun(const Planned& p) {
+    CaseRun c;
+    c.scenario = p.scenario->name;
+    c.variant = p.variant->name;
+    c.family = family_name(p.family);
+    c.skip_reason = p.skip_reason;
+    return c;
+}
+
 // With --out and several cases (or --cases), each case's run directory is <out>/<scenario>/<case>,
 // named as its ctest test ("timer", "timer.ipv6"), with its output beside it (.stdout, .stderr,
 // .status: the exit status a run of it alone would have had, and when it started and ended).
 std::string RunCases::out_dir(const Planned& p) const {
     if (!per_case_out()) return options_.out_dir;
     return options_.out_dir + "/" + p.scenario->name + "/" +
-           case_name(CaseRun{p.scenario->name, p.variant->name, family_name(p.family), {}, {}, "", ""})
+           case_name(unrun(p))
                .substr(p.scenario->name.size() + 1);
 }
 
@@ -171,7 +182,7 @@ std::string RunCases::out_dir(const Planned& p) const {
 // a flake, and both attempts' run directories stay. The last run of this process, when it
 // passes, leaves its teardown to a reaper.
 CaseRun RunCases::run_case(const Planned& p, std::ostream& lines, bool last_in_process) const {
-    CaseRun c{p.scenario->name, p.variant->name, family_name(p.family), {}, {}, "", ""};
+    CaseRun c = unrun(p);
     RunOptions options = options_;
     options.reap_after_exit = last_in_process;
     options.family = p.family;
@@ -223,7 +234,7 @@ int RunCases::run() {
         for (size_t i = 0; i < cases_.size(); ++i) {
             const Planned& p = cases_[i];
             if (!p.scenario) continue;  // a description that did not load: its result is there already
-            results_[i] = CaseRun{p.scenario->name, p.variant->name, family_name(p.family), {}, {}, p.skip_reason, ""};
+            results_[i] = unrun(p);
             if (!p.skip_reason.empty()) {
                 print_skip(p, lines);
                 continue;
@@ -261,7 +272,7 @@ int RunCases::side_by_side(int jobs) {
             const Planned& p = cases_[printed];
             if (!p.scenario) continue;
             if (!p.skip_reason.empty()) {
-                results_[printed] = CaseRun{p.scenario->name, p.variant->name, family_name(p.family), {}, {}, p.skip_reason, ""};
+                results_[printed] = unrun(p);
                 print_skip(p, lines);
                 continue;
             }
@@ -284,7 +295,7 @@ int RunCases::side_by_side(int jobs) {
         const size_t i = index[job];
         const Planned& p = cases_[i];
         CaseRun& c = results_[i];
-        c = CaseRun{p.scenario->name, p.variant->name, family_name(p.family), {}, {}, "", ""};
+        c = unrun(p);
         try {
             const auto result = nlohmann::json::parse(o.result);
             c.error = result.at("error").get<std::string>();

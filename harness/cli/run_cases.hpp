@@ -45,6 +45,7 @@ private:
         Family family;
         std::string skip_reason;  // not run: why
     };
+    static CaseRun unrun(const Planned& p);  // a case's names (and skip reason), before it runs
     std::string root_;
     RunOptions options_;
     CaseOptions ci_;

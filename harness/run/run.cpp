@@ -76,6 +76,19 @@ int64_t realtime_ns() {
 
 std::string format_seconds(double s) { return fixed_text(s, 1) + " s"; }
 
+// A failure of the run itself (a step, the capture), reported beside the expectations.
+Outcome run_failure(const std::string& text, const std::string& why, const std::string& expected,
+                    const std::string& observed, double at) {
+    Outcome o;
+    o.where = "steps";
+    o.text = text;
+    o.why = why;
+    o.expected = expected;
+    o.observed = observed;
+    o.at = at;
+    return o;
+}
+
 // One run: owns every resource it makes, so that any way out of run() tears them down.
 class Run {
 public:
@@ -531,11 +544,11 @@ RunResult Run::run() {
     } catch (const Interrupted& e) {
         aborted = true;
         info.notes.push_back(e.what());
-        step_failures_.push_back(Outcome{"steps", "the choreography", "", false, false, "a whole run", e.what(), seconds_now()});
+        step_failures_.push_back(run_failure("the choreography", "", "a whole run", e.what(), seconds_now()));
     } catch (const std::exception& e) {  // StepFailure, or an observer that failed mid-run
         aborted = true;
-        step_failures_.push_back(Outcome{"steps", "the choreography", "each step happens within its bound", false, false,
-                                         "every step in time", e.what(), seconds_now()});
+        step_failures_.push_back(run_failure("the choreography", "each step happens within its bound", "every step in time",
+                                             e.what(), seconds_now()));
         say(std::string("step failed: ") + e.what());
     }
     if (aborted)
@@ -547,9 +560,9 @@ RunResult Run::run() {
 
     capture_->stop();
     if (const uint64_t lost = capture_->dropped())
-        step_failures_.push_back(Outcome{"steps", "the capture", "every frame captured", false, false, "a complete pcap",
-                                         "the capture ring overflowed: " + std::to_string(lost) + " frames lost",
-                                         seconds_now()});
+        step_failures_.push_back(run_failure("the capture", "every frame captured", "a complete pcap",
+                                             "the capture ring overflowed: " + std::to_string(lost) + " frames lost",
+                                             seconds_now()));
     // Removing the trace instance and closing the packet socket each wait out RCU grace periods:
     // side by side, while the evidence is checked (closing_ is joined before the teardown), or
     // once this process has exited, by a reaper (no thread may be mid-teardown at its fork).
