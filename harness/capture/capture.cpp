@@ -562,7 +562,6 @@ void Capture::stop() {
     c.close_file();  // the pcap is complete; the packet socket is closed with the Capture
 }
 
-
 uint64_t Capture::dropped() const { return impl_->dropped; }
 
 std::vector<Segment> Capture::segments_so_far() const {

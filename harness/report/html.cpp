@@ -1,11 +1,6 @@
 #include "report/html.hpp"
 
-#include <cerrno>
-#include <cstdio>
-#include <cstring>
-#include <fstream>
 #include <set>
-#include <stdexcept>
 #include <vector>
 
 #include "common/common.hpp"

@@ -150,7 +150,6 @@ std::optional<KindText> trace_text(const TraceEvent& ev, const std::string& side
 // ---------------------------------------------------------------------------------------------
 // JSON pieces
 
-
 json packet_json(const Observations& seen, const PacketView& v) {
     const Segment& s = *v.seg;
     json p = {{"t", rounded(seen.seconds(s.time_ns))},

@@ -214,8 +214,10 @@ void Run::set_up(std::map<std::string, double>& phases) {
         }
     });
     for (const auto& side : kSides) diag_[side] = std::make_unique<SockDiag>(topology_->host(side).netns);
+    // On the server's end: the client's segments are stamped as they arrive (Timing::arrival).
     seen_.captured_on = "server";
-    capture_ = std::make_unique<Capture>(topology_->server().netns, topology_->server().ifname, dir_ + "/capture.pcap");
+    const Host& captured = topology_->host(seen_.captured_on);
+    capture_ = std::make_unique<Capture>(captured.netns, captured.ifname, dir_ + "/capture.pcap");
     lap("capture");
     trace_ = tracing.get();
     lap("trace");  // what was left of it
